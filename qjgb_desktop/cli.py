@@ -1,0 +1,182 @@
+"""Command line: `qjgb`, `python -m qjgb_desktop`, `python main.py`.
+
+With no command the window opens. Commands call the same services as the window. Exit codes: 0 done,
+1 the work failed (message on stderr), 2 bad arguments, 3 no display for the window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__, paths
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
+
+
+class ChineseArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit code for usage errors is 2 as well
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: 参数错误：{message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    data_dir_help = "数据文件夹（默认：系统用户数据目录；也可用环境变量 QJGB_DATA_DIR）"
+    # Accepted before or after the command; the command's copy must not overwrite the other with None.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help=data_dir_help)
+
+    parser = ChineseArgumentParser(
+        prog="qjgb",
+        description="延庆区“强基固本”教育改革与发展三年行动计划 进展管理（离线桌面程序）。不带命令时打开窗口。")
+    parser.add_argument("--data-dir", metavar="DIR", default=None, help=data_dir_help)
+    parser.add_argument("--version", action="version", version=f"qjgb {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
+
+    sub.add_parser("gui", parents=[common], help="打开窗口（默认）")
+    sub.add_parser("init", parents=[common], help="创建数据文件夹和数据库并载入内置计划，输出其位置")
+
+    plan = sub.add_parser("plan", parents=[common], help="查看或更新行动计划")
+    plan.add_argument("--json", action="store_true", help="以 JSON 输出数据库中的计划")
+    plan_sub = plan.add_subparsers(dest="plan_command", metavar="子命令", parser_class=ChineseArgumentParser)
+    load = plan_sub.add_parser("load", parents=[common], help="载入修订后的计划文件（JSON），保留已有进展")
+    load.add_argument("file", type=Path, help="计划文件，格式同 resources/plan/plan.json")
+    load.add_argument("--dry-run", action="store_true", help="只列出将发生的变化，不写入")
+
+    shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
+    shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
+    shot.add_argument("--select", type=int, metavar="MEASURE_NO", help="选中第 N 项改革措施")
+    shot.add_argument("--size", default="1366x768", help="窗口大小，如 1366x768（默认）")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.data_dir:
+        paths.set_data_dir(args.data_dir)
+    command = args.command or "gui"
+    if command == "gui":
+        from .app import run_gui
+
+        return run_gui()
+    if command == "screenshot":
+        return _screenshot(args)
+    try:
+        if command == "init":
+            return _init()
+        if command == "plan":
+            return _plan(args)
+    except _Failure as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_FAIL
+    return EXIT_USAGE
+
+
+class _Failure(Exception):
+    pass
+
+
+def _open():
+    from .services.database import open_database
+    from .store.schema import SchemaError
+
+    try:
+        return open_database()
+    except SchemaError as exc:
+        raise _Failure(str(exc)) from exc
+    except Exception as exc:
+        from sqlalchemy.exc import OperationalError
+
+        if isinstance(exc, (OperationalError, OSError)):
+            raise _Failure(f"无法打开数据库 {paths.database_url()}：{exc}") from exc
+        raise
+
+
+def _init() -> int:
+    db = _open()
+    try:
+        with db.sessions() as session:
+            from .services.plan_query import plan_tree
+
+            tree = plan_tree(session)
+    finally:
+        db.close()
+    print(f"数据文件夹：{paths.data_dir()}")
+    print(f"数据库：{db.url}")
+    schema = {"current": "已是最新", "created": "已创建"}.get(db.schema_action, db.schema_action)
+    print(f"数据库结构：{schema}")
+    n_measures = sum(len(a.measures) for a in tree.actions)
+    print(f"计划：{tree.title}（{tree.status}）{'已载入' if db.seeded else '已存在，未改动'}，"
+          f"{len(tree.actions)} 项任务、{n_measures} 项措施、"
+          f"{sum(len(m.targets) for a in tree.actions for m in a.measures)} 个年度目标")
+    return EXIT_OK
+
+
+def _plan(args) -> int:
+    if args.plan_command == "load":
+        return _plan_load(args)
+    db = _open()
+    try:
+        with db.sessions() as session:
+            from .services.plan_query import plan_as_dict, plan_tree
+
+            if args.json:
+                json.dump(plan_as_dict(session), sys.stdout, ensure_ascii=False, indent=2)
+                sys.stdout.write("\n")
+                return EXIT_OK
+            tree = plan_tree(session)
+    finally:
+        db.close()
+    print(f"{tree.title}（{tree.status}）")
+    for a in tree.actions:
+        print(f"（{a.numeral}）{a.title}")
+        for m in a.measures:
+            print(f"  {m.no}. {m.title}  牵头：{m.lead}  配合：{'、'.join(m.cooperating) or '无'}")
+    return EXIT_OK
+
+
+def _plan_load(args) -> int:
+    from .services.plan_load import PlanRecordError, load_plan, read_plan_file
+
+    try:
+        record = read_plan_file(args.file)
+    except PlanRecordError as exc:
+        raise _Failure(str(exc)) from exc
+    db = _open()
+    try:
+        session = db.sessions()
+        try:
+            summary = load_plan(session, record, actor="qjgb plan load", source=str(args.file))
+            if args.dry_run:
+                session.rollback()
+            else:
+                session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+    finally:
+        db.close()
+    verb = "将" if args.dry_run else "已"
+    if summary.unchanged:
+        print("计划与数据库中的一致，没有变化。")
+    for label, items in (("新增", summary.added), ("修改", summary.changed), ("停用", summary.retired)):
+        if items:
+            print(f"{verb}{label} {len(items)} 项：{'；'.join(items)}")
+    if args.dry_run:
+        print("（试运行，未写入）")
+    return EXIT_OK
+
+
+def _screenshot(args) -> int:
+    try:
+        width, height = (int(v) for v in args.size.lower().split("x"))
+    except ValueError:
+        print(f"错误：--size 应形如 1366x768，收到 {args.size!r}", file=sys.stderr)
+        return EXIT_USAGE
+    from .app import screenshot
+
+    return screenshot(args.out, select=args.select, size=(width, height))

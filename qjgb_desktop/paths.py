@@ -1,0 +1,66 @@
+"""Where things live: the user's data folder, the database URL, and the files shipped with the program.
+
+Order of precedence for the data folder: `--data-dir` (set_data_dir) > QJGB_DATA_DIR > the platform's user
+data folder (platformdirs). The database URL: QJGB_DATABASE_URL > `database_url` in <data>/config.toml >
+SQLite file <data>/qjgb.sqlite3.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from pathlib import Path
+
+APP_NAME = "qjgb-desktop"
+DB_FILENAME = "qjgb.sqlite3"
+CONFIG_FILENAME = "config.toml"
+
+_data_dir_override: Path | None = None
+
+
+def set_data_dir(path: str | os.PathLike | None) -> None:
+    global _data_dir_override
+    _data_dir_override = Path(path).expanduser().resolve() if path else None
+
+
+def data_dir() -> Path:
+    if _data_dir_override is not None:
+        return _data_dir_override
+    env = os.environ.get("QJGB_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+def config() -> dict:
+    path = data_dir() / CONFIG_FILENAME
+    if not path.is_file():
+        return {}
+    with path.open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def database_url() -> str:
+    url = os.environ.get("QJGB_DATABASE_URL") or config().get("database_url")
+    if url:
+        return url
+    return "sqlite:///" + (data_dir() / DB_FILENAME).as_posix()
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other databases and in-memory SQLite."""
+    if not url.startswith("sqlite"):
+        return None
+    _, _, rest = url.partition(":///")
+    if not rest or rest == ":memory:":
+        return None
+    return Path(rest)
+
+
+def resource_path(*parts: str) -> Path:
+    """A file shipped with the program: beside the package in a checkout, in _MEIPASS when frozen."""
+    base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
+    return base.joinpath(*parts)

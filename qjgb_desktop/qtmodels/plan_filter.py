@@ -1,0 +1,87 @@
+"""Filtering the plan tree by department, year and keyword.
+
+A row stays when it passes every active filter itself; Qt's recursive filtering then keeps its ancestors
+visible. A keyword that matches a measure's title keeps the whole measure (its targets too), so a search
+for a measure shows what it contains; a keyword that matches one target's text keeps that target only.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
+
+from ..services.plan_query import ActionNode, MeasureNode, TargetNode
+from .plan_tree import NodeRole
+
+ROLE_ANY, ROLE_LEAD, ROLE_COOPERATING = "any", "lead", "cooperating"
+
+
+class PlanFilterProxy(QSortFilterProxyModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setRecursiveFilteringEnabled(True)
+        self._department: str | None = None
+        self._role = ROLE_ANY
+        self._year: int | None = None
+        self._keyword = ""
+
+    # -- criteria ---------------------------------------------------------------------------------
+    def set_department(self, name: str | None, role: str = ROLE_ANY) -> None:
+        if (name or None, role) != (self._department, self._role):
+            self.beginFilterChange()
+            self._department, self._role = name or None, role
+            self.endFilterChange()
+
+    def set_year(self, year: int | None) -> None:
+        if year != self._year:
+            self.beginFilterChange()
+            self._year = year
+            self.endFilterChange()
+
+    def set_keyword(self, text: str) -> None:
+        text = text.strip()
+        if text != self._keyword:
+            self.beginFilterChange()
+            self._keyword = text
+            self.endFilterChange()
+
+    def is_filtering(self) -> bool:
+        return bool(self._department or self._year or self._keyword)
+
+    # -- the rule ---------------------------------------------------------------------------------
+    def _department_ok(self, measure: MeasureNode) -> bool:
+        if not self._department:
+            return True
+        if self._role == ROLE_LEAD:
+            return measure.lead == self._department
+        if self._role == ROLE_COOPERATING:
+            return self._department in measure.cooperating
+        return self._department in measure.departments
+
+    def _keyword_hits(self, node) -> bool:
+        words = self._keyword.split()
+        text = node.text if isinstance(node, TargetNode) else node.title
+        return all(w in text for w in words)
+
+    def accepts_node(self, node) -> bool:
+        if isinstance(node, ActionNode):
+            if self._department or self._year:
+                return False  # shown only through a measure or target that passes
+            return not self._keyword or self._keyword_hits(node)
+        measure = node if isinstance(node, MeasureNode) else node.measure
+        if not self._department_ok(measure):
+            return False
+        if isinstance(node, MeasureNode):
+            if self._year and not self._keyword:
+                return False  # shown through its target of that year
+        elif self._year and node.year != self._year:
+            return False
+        if not self._keyword:
+            return True
+        chain = [node, measure, measure.action] if isinstance(node, TargetNode) else [node, node.action]
+        return any(self._keyword_hits(n) for n in chain)
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex | QPersistentModelIndex) -> bool:
+        if not self.is_filtering():
+            return True
+        index = self.sourceModel().index(source_row, 0, source_parent)
+        return self.accepts_node(index.data(NodeRole))

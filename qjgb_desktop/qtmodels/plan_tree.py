@@ -1,0 +1,195 @@
+"""The plan as a Qt tree: 任务 → 措施 → 年度目标, over the plain PlanTree from services.plan_query.
+
+Indexes carry an integer id (kind * KIND_STRIDE + database id) rather than a Python object pointer, so an
+index never outlives the object it points at. Later columns (progress, lights) are added by extending COLUMNS
+and data(); edits must emit dataChanged for the rows they touch, never reset the model.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
+
+from ..services.plan_query import ActionNode, MeasureNode, PlanTree, TargetNode
+
+COL_NAME, COL_LEAD, COL_YEAR = range(3)
+COLUMNS = ("名称", "牵头部门", "年度")
+
+KIND_ACTION, KIND_MEASURE, KIND_TARGET = 1, 2, 3
+KIND_STRIDE = 10_000_000
+
+NodeRole = Qt.ItemDataRole.UserRole + 1  # the ActionNode / MeasureNode / TargetNode itself
+KindRole = Qt.ItemDataRole.UserRole + 2
+IdRole = Qt.ItemDataRole.UserRole + 3  # database id of the action, measure or yearly target
+SearchTextRole = Qt.ItemDataRole.UserRole + 4  # what the keyword filter looks in
+
+Node = ActionNode | MeasureNode | TargetNode
+
+
+def node_kind(node: Node) -> int:
+    if isinstance(node, ActionNode):
+        return KIND_ACTION
+    if isinstance(node, MeasureNode):
+        return KIND_MEASURE
+    return KIND_TARGET
+
+
+def first_sentence(text: str, limit: int = 60) -> str:
+    head = text.split("。", 1)[0]
+    return head if len(head) <= limit else head[:limit] + "…"
+
+
+class PlanTreeModel(QAbstractItemModel):
+    def __init__(self, tree: PlanTree | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self._tree: PlanTree | None = None
+        self._nodes: dict[int, Node] = {}
+        self._parents: dict[int, int] = {}  # key -> parent key (0 for top level)
+        self._rows: dict[int, int] = {}
+        if tree is not None:
+            self.set_tree(tree)
+
+    # -- data source --------------------------------------------------------------------------------
+    def set_tree(self, tree: PlanTree) -> None:
+        """Replace the whole plan (only when a different plan is loaded, not on edits)."""
+        self.beginResetModel()
+        self._tree = tree
+        self._nodes.clear()
+        self._parents.clear()
+        self._rows.clear()
+        for ar, action in enumerate(tree.actions):
+            akey = self._register(action, 0, ar)
+            for mr, measure in enumerate(action.measures):
+                mkey = self._register(measure, akey, mr)
+                for tr, target in enumerate(measure.targets):
+                    self._register(target, mkey, tr)
+        self.endResetModel()
+
+    def tree(self) -> PlanTree | None:
+        return self._tree
+
+    def _register(self, node: Node, parent_key: int, row: int) -> int:
+        key = node_kind(node) * KIND_STRIDE + node.id
+        self._nodes[key] = node
+        self._parents[key] = parent_key
+        self._rows[key] = row
+        return key
+
+    @staticmethod
+    def key_of(node: Node) -> int:
+        return node_kind(node) * KIND_STRIDE + node.id
+
+    def node(self, index: QModelIndex | QPersistentModelIndex) -> Node | None:
+        if not index.isValid():
+            return None
+        return self._nodes.get(index.internalId())
+
+    def _children(self, node: Node | None) -> list:
+        if node is None:
+            return self._tree.actions if self._tree else []
+        if isinstance(node, ActionNode):
+            return node.measures
+        if isinstance(node, MeasureNode):
+            return node.targets
+        return []
+
+    def index_of(self, node: Node, column: int = 0) -> QModelIndex:
+        key = self.key_of(node)
+        if key not in self._nodes:
+            return QModelIndex()
+        return self.createIndex(self._rows[key], column, key)
+
+    def measure_index(self, no: int) -> QModelIndex:
+        measure = self._tree.measure(no) if self._tree else None
+        return self.index_of(measure) if measure else QModelIndex()
+
+    # -- QAbstractItemModel ---------------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()):
+        if column < 0 or column >= len(COLUMNS) or row < 0:
+            return QModelIndex()
+        if parent.isValid() and parent.column() != 0:
+            return QModelIndex()
+        children = self._children(self.node(parent) if parent.isValid() else None)
+        if row >= len(children):
+            return QModelIndex()
+        return self.createIndex(row, column, self.key_of(children[row]))
+
+    def parent(self, index: QModelIndex | QPersistentModelIndex = QModelIndex()):  # type: ignore[override]
+        if not index.isValid():
+            return QModelIndex()
+        parent_key = self._parents.get(index.internalId(), 0)
+        if not parent_key:
+            return QModelIndex()
+        return self.createIndex(self._rows[parent_key], 0, parent_key)
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        if parent.isValid() and parent.column() != 0:
+            return 0
+        return len(self._children(self.node(parent) if parent.isValid() else None))
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return len(COLUMNS)
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:
+        return self.rowCount(parent) > 0
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def flags(self, index: QModelIndex | QPersistentModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.ItemFlag.NoItemFlags
+        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        node = self.node(index)
+        if node is None:
+            return None
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(node, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node, col)
+        if role == NodeRole:
+            return node
+        if role == KindRole:
+            return node_kind(node)
+        if role == IdRole:
+            return node.id
+        if role == SearchTextRole:
+            return self._search_text(node)
+        return None
+
+    @staticmethod
+    def _display(node: Node, col: int) -> str | None:
+        if isinstance(node, ActionNode):
+            return f"（{node.numeral}）{node.title}" if col == COL_NAME else ""
+        if isinstance(node, MeasureNode):
+            if col == COL_NAME:
+                return f"{node.no}. {node.title}"
+            if col == COL_LEAD:
+                return node.lead
+            return ""
+        if col == COL_NAME:
+            return f"{node.year}年：{first_sentence(node.text)}"
+        if col == COL_LEAD:
+            return node.measure.lead
+        return f"{node.year}"
+
+    @staticmethod
+    def _tooltip(node: Node, col: int) -> str | None:
+        if isinstance(node, MeasureNode):
+            if col == COL_LEAD:
+                return f"牵头：{node.lead}\n配合：{'、'.join(node.cooperating) or '无'}"
+            return f"{node.no}. {node.title}"
+        if isinstance(node, TargetNode):
+            return f"{node.measure.no}. {node.measure.title} · {node.year}年度目标\n{node.text}"
+        return node.title
+
+    @staticmethod
+    def _search_text(node: Node) -> str:
+        if isinstance(node, TargetNode):
+            return node.text
+        return node.title

@@ -1,0 +1,187 @@
+"""The database tables, as SQLAlchemy 2.0 typed ORM models.
+
+Plan content (actions, measures, targets, indicators) is keyed by what the document numbers, so a revised
+plan file can be loaded over an existing one: rows are updated in place and keep their ids, and everything
+recorded against a yearly target or an indicator (progress, actual values, evidence) stays attached.
+Nothing here is deleted when a revised plan drops an item: it is marked retired.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    # Named constraints, so later migrations can alter them on SQLite (batch mode) and PostgreSQL alike.
+    metadata = MetaData(naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    })
+
+
+class Plan(Base):
+    __tablename__ = "plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(32))  # 征求意见稿 / 正式稿
+    start_year: Mapped[int]
+    end_year: Mapped[int]
+    preamble: Mapped[str] = mapped_column(Text, default="")
+    guiding_ideology: Mapped[str] = mapped_column(Text, default="")
+    goals: Mapped[str] = mapped_column(Text, default="")
+    annex_title: Mapped[str] = mapped_column(Text, default="")
+    source_file: Mapped[str] = mapped_column(Text, default="")
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    record_sha256: Mapped[str] = mapped_column(String(64), default="")
+    loaded_at: Mapped[datetime] = mapped_column(DateTime)
+
+    actions: Mapped[list[Action]] = relationship(back_populates="plan", order_by="Action.no")
+    safeguards: Mapped[list[Safeguard]] = relationship(order_by="Safeguard.no")
+
+
+class Safeguard(Base):
+    __tablename__ = "safeguard"
+    __table_args__ = (UniqueConstraint("plan_id", "no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    no: Mapped[int]
+    title: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Action(Base):
+    __tablename__ = "action"
+    __table_args__ = (UniqueConstraint("plan_id", "no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    no: Mapped[int]
+    numeral: Mapped[str] = mapped_column(String(4))
+    title: Mapped[str] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    plan: Mapped[Plan] = relationship(back_populates="actions")
+    measures: Mapped[list[Measure]] = relationship(back_populates="action", order_by="Measure.no")
+
+
+class Department(Base):
+    __tablename__ = "department"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    aliases: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class Measure(Base):
+    __tablename__ = "measure"
+    __table_args__ = (UniqueConstraint("plan_id", "no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    action_id: Mapped[int] = mapped_column(ForeignKey("action.id"))
+    no: Mapped[int]
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    department_note: Mapped[str] = mapped_column(Text, default="")
+    department_sources: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    action: Mapped[Action] = relationship(back_populates="measures")
+    departments: Mapped[list[MeasureDepartment]] = relationship(
+        back_populates="measure", order_by="MeasureDepartment.position", cascade="all, delete-orphan")
+    targets: Mapped[list[YearlyTarget]] = relationship(back_populates="measure", order_by="YearlyTarget.year")
+    indicators: Mapped[list[Indicator]] = relationship(back_populates="measure", order_by="Indicator.position")
+
+
+class MeasureDepartment(Base):
+    """A department's role in one measure: the first listed leads (牵头), the others cooperate (配合)."""
+
+    __tablename__ = "measure_department"
+    __table_args__ = (UniqueConstraint("measure_id", "department_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    role: Mapped[str] = mapped_column(String(16))  # lead / cooperating
+    position: Mapped[int]
+    listed_as: Mapped[str] = mapped_column(String(100), default="")
+
+    measure: Mapped[Measure] = relationship(back_populates="departments")
+    department: Mapped[Department] = relationship()
+
+
+class YearlyTarget(Base):
+    __tablename__ = "yearly_target"
+    __table_args__ = (UniqueConstraint("measure_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
+    year: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    measure: Mapped[Measure] = relationship(back_populates="targets")
+
+
+class Indicator(Base):
+    __tablename__ = "indicator"
+    __table_args__ = (UniqueConstraint("measure_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measure.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(16))
+    comparator: Mapped[str] = mapped_column(String(2))  # >= <= =
+    direction: Mapped[str] = mapped_column(String(8))  # higher / lower / equal
+    note: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int]
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    measure: Mapped[Measure] = relationship(back_populates="indicators")
+    targets: Mapped[list[IndicatorTarget]] = relationship(
+        back_populates="indicator", order_by="IndicatorTarget.year", cascade="all, delete-orphan")
+
+
+class IndicatorTarget(Base):
+    __tablename__ = "indicator_target"
+    __table_args__ = (UniqueConstraint("indicator_id", "year"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    year: Mapped[int]
+    value: Mapped[float] = mapped_column(Float)
+    source: Mapped[str] = mapped_column(Text, default="")  # the phrase of the target text that gives the value
+
+    indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class AuditEvent(Base):
+    """留痕: who did what, when, with the state before and after."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(100))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class Setting(Base):
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[dict | list | str | float | None] = mapped_column(JSON, nullable=True)

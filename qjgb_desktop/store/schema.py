@@ -1,0 +1,85 @@
+"""Bring the database schema to the revision this program was built for, through the Alembic migrations.
+
+The common case, a database already at HEAD, costs one small query and never imports Alembic. An older
+database is backed up first (SQLite: a consistent copy beside it) and then migrated; a database written by
+a newer program is refused, since this program cannot know what its tables mean.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, inspect, text
+
+from ..paths import resource_path, sqlite_path
+
+# Every revision in db/versions, oldest first. tests/test_schema.py checks this against Alembic's history.
+REVISIONS = ("0001_initial",)
+HEAD = REVISIONS[-1]
+
+
+class SchemaError(RuntimeError):
+    """A database this program cannot use as it is; the message tells the user what to do."""
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        try:
+            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except Exception:  # no such table: a new or foreign database
+            conn.rollback()
+            return None
+    return row[0] if row else None
+
+
+def alembic_config(engine: Engine | None = None):
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resource_path("db")))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def backup_sqlite(db_file: Path, label: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    target = db_file.with_name(f"{db_file.stem}.{label}-{stamp}{db_file.suffix}")
+    src = sqlite3.connect(db_file)
+    try:
+        dst = sqlite3.connect(target)
+        with dst:
+            src.backup(dst)
+        dst.close()
+    finally:
+        src.close()
+    return target
+
+
+def ensure_schema(engine: Engine) -> str:
+    """Return what was done: "current", "created" or "migrated from <rev>"."""
+    rev = current_revision(engine)
+    if rev == HEAD:
+        return "current"
+    if rev is not None and rev not in REVISIONS:
+        raise SchemaError(
+            f"数据库版本（{rev}）比本程序新，可能由更新版本的程序写入。为避免损坏数据，本程序不会打开它。"
+            "请安装最新版本的程序后再打开。")
+    if rev is None and inspect(engine).get_table_names():
+        raise SchemaError("该数据库中已有其他表，但不是本程序的数据库。请指定一个空的数据文件夹。")
+
+    db_file = sqlite_path(engine.url.render_as_string(hide_password=False))
+    if rev is not None and db_file is not None and db_file.exists():
+        backup_sqlite(db_file, f"before-{HEAD}")
+
+    from alembic import command
+
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+    return "created" if rev is None else f"migrated from {rev}"
+
+
