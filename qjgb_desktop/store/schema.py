@@ -67,7 +67,7 @@ def ensure_schema(engine: Engine) -> str:
         raise SchemaError(
             f"数据库版本（{rev}）比本程序新，可能由更新版本的程序写入。为避免损坏数据，本程序不会打开它。"
             "请安装最新版本的程序后再打开。")
-    if rev is None and inspect(engine).get_table_names():
+    if rev is None and set(inspect(engine).get_table_names()) - {"alembic_version"}:
         raise SchemaError("该数据库中已有其他表，但不是本程序的数据库。请指定一个空的数据文件夹。")
 
     db_file = sqlite_path(engine.url.render_as_string(hide_password=False))

@@ -1,0 +1,60 @@
+import os
+import sys
+from pathlib import Path
+
+# Before anything imports Qt: without a display Qt would abort the process.
+os.environ["QT_QPA_PLATFORM"] = "offscreen"
+for var in ("QJGB_DATA_DIR", "QJGB_DATABASE_URL", "QJGB_STARTUP_PROBE"):
+    os.environ.pop(var, None)
+
+import pytest  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from qjgb_desktop import paths  # noqa: E402
+
+SOURCE = ROOT / "resources/plan/source/yanqing-qjgb-2025-2027-draft.txt"
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """A fresh data folder per test, also for child processes."""
+    folder = tmp_path / "data"
+    paths.set_data_dir(folder)
+    monkeypatch.setenv("QJGB_DATA_DIR", str(folder))
+    yield folder
+    paths.set_data_dir(None)
+
+
+@pytest.fixture
+def db(data_dir):
+    from qjgb_desktop.services.database import open_database
+
+    database = open_database()
+    yield database
+    database.close()
+
+
+@pytest.fixture(scope="session")
+def source_text():
+    return SOURCE.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def plan_record():
+    from qjgb_desktop.services.plan_load import builtin_plan_record
+
+    return builtin_plan_record()
+
+
+@pytest.fixture
+def tree(db):
+    from qjgb_desktop.services.plan_query import plan_tree
+
+    with db.sessions() as session:
+        return plan_tree(session)
+
+
+def measures(record):
+    return [m for a in record["actions"] for m in a["measures"]]

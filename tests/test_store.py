@@ -1,0 +1,148 @@
+"""The database: created through the migrations, seeded once, SQLite settings, refusing what it must not open."""
+
+import subprocess
+import sys
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from conftest import ROOT
+from qjgb_desktop.services.database import open_database
+from qjgb_desktop.store.engine import make_engine
+from qjgb_desktop.store.models import AuditEvent, Base, Indicator, IndicatorTarget, Measure, Plan, YearlyTarget
+from qjgb_desktop.store.schema import HEAD, REVISIONS, SchemaError, alembic_config, current_revision, ensure_schema
+
+
+def counts(db):
+    with db.sessions() as s:
+        return {model.__name__: s.scalar(select(func.count()).select_from(model))
+                for model in (Plan, Measure, YearlyTarget, Indicator, IndicatorTarget, AuditEvent)}
+
+
+def test_first_open_creates_schema_and_seeds_the_plan(data_dir):
+    db = open_database()
+    try:
+        assert db.schema_action == "created"
+        assert db.seeded
+        assert (data_dir / "qjgb.sqlite3").is_file()
+        c = counts(db)
+        assert c["Plan"] == 1 and c["Measure"] == 20 and c["YearlyTarget"] == 60
+        assert 40 <= c["Indicator"] <= 80
+        assert current_revision(db.engine) == HEAD
+    finally:
+        db.close()
+
+
+def test_second_open_changes_nothing(data_dir):
+    first = open_database()
+    before = counts(first)
+    with first.sessions() as s:
+        loaded_at = s.scalar(select(Plan.loaded_at))
+    first.close()
+    second = open_database()
+    try:
+        assert second.schema_action == "current"
+        assert not second.seeded
+        assert counts(second) == before
+        with second.sessions() as s:
+            assert s.scalar(select(Plan.loaded_at)) == loaded_at
+    finally:
+        second.close()
+
+
+def test_sqlite_runs_with_wal_full_sync_and_foreign_keys(db):
+    with db.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_foreign_keys_are_enforced(db):
+    from sqlalchemy.exc import IntegrityError
+
+    with pytest.raises(IntegrityError):
+        with db.sessions.begin() as s:
+            s.add(YearlyTarget(measure_id=999999, year=2025, text="x"))
+
+
+def test_known_revisions_match_the_migration_scripts():
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config())
+    history = [rev.revision for rev in reversed(list(script.walk_revisions()))]
+    assert tuple(history) == REVISIONS
+    assert script.get_current_head() == HEAD
+
+
+def test_migrations_produce_exactly_the_models(tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    ensure_schema(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_downgrade_and_upgrade_again(tmp_path):
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.sqlite3'}")
+    ensure_schema(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current_revision(engine) is None
+    assert ensure_schema(engine) == "created"
+    engine.dispose()
+
+
+def test_a_database_from_a_newer_program_is_refused_untouched(data_dir):
+    open_database().close()
+    engine = create_engine(f"sqlite:///{data_dir / 'qjgb.sqlite3'}")
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '9999_future'"))
+    engine.dispose()
+    with pytest.raises(SchemaError, match="比本程序新"):
+        open_database()
+    engine = create_engine(f"sqlite:///{data_dir / 'qjgb.sqlite3'}")
+    assert current_revision(engine) == "9999_future"
+    engine.dispose()
+
+
+def test_a_foreign_database_is_refused(tmp_path):
+    url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE customers (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    with pytest.raises(SchemaError, match="不是本程序的数据库"):
+        open_database(url)
+
+
+def test_database_url_is_a_setting(tmp_path, data_dir, monkeypatch):
+    other = tmp_path / "elsewhere" / "plan.sqlite3"
+    monkeypatch.setenv("QJGB_DATABASE_URL", f"sqlite:///{other}")
+    db = open_database()
+    db.close()
+    assert other.is_file()
+    assert not (data_dir / "qjgb.sqlite3").exists()
+
+
+def test_database_url_from_config_file(tmp_path, data_dir):
+    other = tmp_path / "cfg.sqlite3"
+    data_dir.mkdir(parents=True)
+    (data_dir / "config.toml").write_text(f'database_url = "sqlite:///{other.as_posix()}"\n', encoding="utf-8")
+    open_database().close()
+    assert other.is_file()
+
+
+def test_opening_a_current_database_does_not_import_alembic(data_dir):
+    open_database().close()
+    code = ("import sys; from qjgb_desktop.services.database import open_database; "
+            "db = open_database(); db.close(); print(db.schema_action, 'alembic' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["current", "False"]
