@@ -69,10 +69,10 @@ def load_tree(db):
         return plan_tree(session)
 
 
-def create_main_window(db):
+def create_main_window(tree):
     from .ui.main_window import MainWindow
 
-    return MainWindow(load_tree(db), ui_settings(), paths.data_dir())
+    return MainWindow(tree, ui_settings(), paths.data_dir())
 
 
 def _application():
@@ -126,10 +126,18 @@ def run_gui() -> int:
     if not lock.tryLock(200):
         QMessageBox.warning(None, "程序已在运行", f"本程序已在使用该数据文件夹：\n{data_dir}\n请切换到已打开的窗口。")
         return 1
-    db = _open_database_or_explain()
-    if db is None:
-        return 1
-    window = create_main_window(db)
+    # First paint straight from a current SQLite file; otherwise (first start, migration, another database)
+    # open it the full way, which creates, migrates, seeds and explains what is wrong.
+    from .services.plan_query import plan_tree_quick
+
+    db = None
+    tree = plan_tree_quick(paths.database_url())
+    if tree is None:
+        db = _open_database_or_explain()
+        if db is None:
+            return 1
+        tree = load_tree(db)
+    window = create_main_window(tree)
     window.show()
     if os.environ.get("QJGB_STARTUP_PROBE"):
         from PySide6.QtCore import QTimer
@@ -141,7 +149,8 @@ def run_gui() -> int:
     try:
         return app.exec()
     finally:
-        db.close()
+        if db is not None:
+            db.close()
         lock.unlock()
 
 
@@ -157,7 +166,7 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         print(f"错误：{exc}", file=sys.stderr)
         return 1
     try:
-        window = create_main_window(db)
+        window = create_main_window(load_tree(db))
         window.resize(*size)
         window.show()
         if select is not None and not window.select_measure(select):

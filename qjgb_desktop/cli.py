@@ -122,11 +122,11 @@ def _plan(args) -> int:
         with db.sessions() as session:
             from .services.plan_query import plan_as_dict, plan_tree
 
+            tree = plan_tree(session)
             if args.json:
-                json.dump(plan_as_dict(session), sys.stdout, ensure_ascii=False, indent=2)
+                json.dump(plan_as_dict(tree), sys.stdout, ensure_ascii=False, indent=2)
                 sys.stdout.write("\n")
                 return EXIT_OK
-            tree = plan_tree(session)
     finally:
         db.close()
     print(f"{tree.title}（{tree.status}）")

@@ -3,7 +3,7 @@
 import pytest
 from PySide6.QtCore import Qt
 
-from qjgb_desktop.app import create_main_window
+from qjgb_desktop.app import create_main_window, load_tree
 from qjgb_desktop.services.plan_query import MeasureNode, TargetNode
 
 pytestmark = pytest.mark.gui
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def window(qtbot, db):
-    win = create_main_window(db)
+    win = create_main_window(load_tree(db))
     qtbot.addWidget(win)
     win.show()
     qtbot.waitExposed(win)
@@ -104,14 +104,14 @@ def test_year_filter(qtbot, window):
 
 
 def test_window_layout_is_remembered(qtbot, db):
-    first = create_main_window(db)
+    first = create_main_window(load_tree(db))
     qtbot.addWidget(first)
     first.show()
     first.resize(760, 560)  # the offscreen screen is 800×600 and restoreGeometry keeps windows on screen
     first.splitter.setSizes([450, 290])
     sizes = first.splitter.sizes()
     first.close()  # saves
-    second = create_main_window(db)
+    second = create_main_window(load_tree(db))
     qtbot.addWidget(second)
     second.show()
     assert (second.width(), second.height()) == (760, 560)

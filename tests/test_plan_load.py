@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from conftest import measures
 from qjgb_desktop.services.plan_load import PlanRecordError, load_plan
-from qjgb_desktop.services.plan_query import plan_as_dict
+from qjgb_desktop.services.plan_query import plan_as_dict, plan_tree
 from qjgb_desktop.store.models import AuditEvent, Indicator, Measure, Plan, YearlyTarget
 
 
@@ -54,7 +54,7 @@ def test_revised_plan_keeps_ids_updates_texts_and_retires_what_is_gone(db, plan_
         assert s.get(YearlyTarget, ids_before[(5, 2026)]).text == "举办延庆区第二届科学节（修订）。"
         assert s.scalar(select(Measure.retired).where(Measure.no == 4)) is True
         assert s.scalar(select(Plan.status)) == "正式稿"
-        shown = plan_as_dict(s)
+        shown = plan_as_dict(plan_tree(s))
         assert 4 not in [m["no"] for a in shown["actions"] for m in a["measures"]]
         assert shown["actions"][4]["measures"][-1]["no"] == 21
         m13 = next(m for a in shown["actions"] for m in a["measures"] if m["no"] == 13)
@@ -92,9 +92,9 @@ def test_an_invalid_record_is_refused_and_changes_nothing(db, plan_record, break
     bad = copy.deepcopy(plan_record)
     breakage(bad)
     with db.sessions() as s:
-        before = plan_as_dict(s)
+        before = plan_as_dict(plan_tree(s))
     with pytest.raises(PlanRecordError, match=message):
         with db.sessions.begin() as s:
             load_plan(s, bad)
     with db.sessions() as s:
-        assert plan_as_dict(s) == before
+        assert plan_as_dict(plan_tree(s)) == before

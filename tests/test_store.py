@@ -146,3 +146,34 @@ def test_opening_a_current_database_does_not_import_alembic(data_dir):
             "db = open_database(); db.close(); print(db.schema_action, 'alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["current", "False"]
+
+
+def test_quick_read_gives_the_same_plan_as_the_session(db):
+    from qjgb_desktop.services.plan_query import plan_as_dict, plan_tree, plan_tree_quick
+
+    quick = plan_tree_quick(db.url)
+    assert quick is not None
+    with db.sessions() as s:
+        assert plan_as_dict(quick) == plan_as_dict(plan_tree(s))
+    assert quick.departments[:3] == ["区委教育工委", "区委组织部", "区委办公室"]
+
+
+def test_quick_read_declines_what_needs_the_full_path(tmp_path, db):
+    from qjgb_desktop.services.plan_query import plan_tree_quick
+
+    assert plan_tree_quick(f"sqlite:///{tmp_path / 'missing.sqlite3'}") is None
+    assert plan_tree_quick("postgresql://server/qjgb") is None
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE alembic_version SET version_num = '0000_older'"))
+    assert plan_tree_quick(db.url) is None
+
+
+def test_window_start_keeps_heavy_libraries_off_the_start_up_path(data_dir):
+    open_database().close()
+    code = ("import os, sys; os.environ['QJGB_STARTUP_PROBE'] = '1'; from qjgb_desktop.cli import main; "
+            "rc = main(['--data-dir', sys.argv[1]]); "
+            "print('loaded', rc, *[m for m in ('sqlalchemy', 'alembic', 'matplotlib', 'openpyxl') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code, str(data_dir)], cwd=ROOT, capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.splitlines()[-1] == "loaded 0"
+    assert out.stdout.startswith("shown ")

@@ -1,75 +1,27 @@
-"""Read the plan back out of the database as plain values: the JSON export and the tree the window shows."""
+"""Read the plan back out of the database as plain values: the tree the window shows and the JSON export.
+
+The reading is written once, as plain portable SELECTs with named parameters, and runs through any
+function that executes such a statement: a SQLAlchemy session (plan_tree) or, for the window's first paint,
+the standard library's sqlite3 (plan_tree_quick), which keeps SQLAlchemy's import (~300 ms) off start-up.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+Fetch = Callable[[str, dict], Sequence[Sequence]]
 
-from ..store.models import Action, Indicator, Measure, MeasureDepartment, Plan
-
-
-def _num(value: float | None) -> int | float | None:
-    if value is None:
-        return None
-    return int(value) if float(value).is_integer() else value
-
-
-def current_plan(session: Session) -> Plan | None:
-    return session.scalars(select(Plan).order_by(Plan.id)).first()
-
-
-def _measures_query(plan_id: int):
-    return (select(Measure)
-            .where(Measure.plan_id == plan_id, Measure.retired.is_(False))
-            .order_by(Measure.no)
-            .options(selectinload(Measure.departments).selectinload(MeasureDepartment.department),
-                     selectinload(Measure.targets),
-                     selectinload(Measure.indicators).selectinload(Indicator.targets)))
-
-
-def plan_as_dict(session: Session) -> dict:
-    """The plan in the shape of `qjgb plan --json`."""
-    plan = current_plan(session)
-    if plan is None:
-        return {}
-    years = list(range(plan.start_year, plan.end_year + 1))
-    by_action: dict[int, list[dict]] = {}
-    for m in session.scalars(_measures_query(plan.id)):
-        by_action.setdefault(m.action_id, []).append({
-            "no": m.no,
-            "title": m.title,
-            "body": m.body,
-            "departments": [{"name": md.department.name, "role": md.role} for md in m.departments],
-            "targets": {str(t.year): t.text for t in m.targets if not t.retired},
-            "indicators": [{
-                "name": i.name,
-                "unit": i.unit,
-                "comparator": i.comparator,
-                "targets": {str(y): _num(next((t.value for t in i.targets if t.year == y), None)) for y in years},
-            } for i in m.indicators if not i.retired],
-        })
-    actions = session.scalars(select(Action).where(Action.plan_id == plan.id, Action.retired.is_(False))
-                              .order_by(Action.no))
-    return {
-        "title": plan.title,
-        "status": plan.status,
-        "years": years,
-        "actions": [{"no": a.no, "title": a.title, "measures": by_action.get(a.id, [])} for a in actions],
-    }
-
-
-# The tree the window shows: plain values, built once per load, cheap to filter.
 
 @dataclass
 class IndicatorInfo:
+    id: int
     name: str
     unit: str
     comparator: str
     note: str
-    targets: dict[int, float | int]
-    sources: dict[int, str]
+    targets: dict[int, float | int] = field(default_factory=dict)
+    sources: dict[int, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -86,11 +38,11 @@ class MeasureNode:
     no: int
     title: str
     body: str
-    lead: str
-    cooperating: list[str]
     department_note: str
-    indicators: list[IndicatorInfo]
     action: ActionNode = field(repr=False)
+    lead: str = ""
+    cooperating: list[str] = field(default_factory=list)
+    indicators: list[IndicatorInfo] = field(default_factory=list)
     targets: list[TargetNode] = field(default_factory=list)
 
     @property
@@ -118,34 +70,132 @@ class PlanTree:
     def measure(self, no: int) -> MeasureNode | None:
         return next((m for a in self.actions for m in a.measures if m.no == no), None)
 
+    def measures(self) -> list[MeasureNode]:
+        return [m for a in self.actions for m in a.measures]
 
-def plan_tree(session: Session) -> PlanTree | None:
-    plan = current_plan(session)
-    if plan is None:
+
+def _num(value: float | None) -> int | float | None:
+    if value is None:
         return None
-    actions = {a.id: ActionNode(a.id, a.no, a.numeral, a.title) for a in session.scalars(
-        select(Action).where(Action.plan_id == plan.id, Action.retired.is_(False)).order_by(Action.no))}
+    return int(value) if float(value).is_integer() else value
+
+
+_PLAN = "SELECT id, title, status, start_year, end_year FROM plan ORDER BY id LIMIT 1"
+_ACTIONS = "SELECT id, no, numeral, title FROM action WHERE plan_id = :plan AND NOT retired ORDER BY no"
+_MEASURES = ("SELECT id, action_id, no, title, body, department_note FROM measure "
+             "WHERE plan_id = :plan AND NOT retired ORDER BY no")
+_DEPARTMENTS = ("SELECT md.measure_id, d.name, md.role FROM measure_department md "
+                "JOIN department d ON d.id = md.department_id JOIN measure m ON m.id = md.measure_id "
+                "WHERE m.plan_id = :plan ORDER BY m.no, md.position")
+_TARGETS = ("SELECT t.id, t.measure_id, t.year, t.text FROM yearly_target t JOIN measure m ON m.id = t.measure_id "
+            "WHERE m.plan_id = :plan AND NOT t.retired ORDER BY m.no, t.year")
+_INDICATORS = ("SELECT i.id, i.measure_id, i.name, i.unit, i.comparator, i.note FROM indicator i "
+               "JOIN measure m ON m.id = i.measure_id WHERE m.plan_id = :plan AND NOT i.retired "
+               "ORDER BY m.no, i.position")
+_INDICATOR_TARGETS = ("SELECT it.indicator_id, it.year, it.value, it.source FROM indicator_target it "
+                      "JOIN indicator i ON i.id = it.indicator_id JOIN measure m ON m.id = i.measure_id "
+                      "WHERE m.plan_id = :plan ORDER BY it.year")
+
+
+def read_plan_tree(fetch: Fetch) -> PlanTree | None:
+    plans = fetch(_PLAN, {})
+    if not plans:
+        return None
+    plan_id, title, status, start_year, end_year = plans[0]
+    p = {"plan": plan_id}
+    actions = {row[0]: ActionNode(*row) for row in fetch(_ACTIONS, p)}
+    measures: dict[int, MeasureNode] = {}
+    for mid, action_id, no, mtitle, body, note in fetch(_MEASURES, p):
+        action = actions.get(action_id)
+        if action is not None:
+            measures[mid] = MeasureNode(mid, no, mtitle, body, note or "", action)
+            action.measures.append(measures[mid])
     departments: list[str] = []
-    for m in session.scalars(_measures_query(plan.id)):
-        action = actions.get(m.action_id)
-        if action is None:
+    for mid, name, role in fetch(_DEPARTMENTS, p):
+        measure = measures.get(mid)
+        if measure is None:
             continue
-        names = [md.department.name for md in m.departments]
-        for name in names:
-            if name not in departments:
-                departments.append(name)
-        node = MeasureNode(
-            id=m.id, no=m.no, title=m.title, body=m.body,
-            lead=next(md.department.name for md in m.departments if md.role == "lead"),
-            cooperating=[md.department.name for md in m.departments if md.role == "cooperating"],
-            department_note=m.department_note,
-            indicators=[IndicatorInfo(i.name, i.unit, i.comparator, i.note,
-                                      {t.year: _num(t.value) for t in i.targets},
-                                      {t.year: t.source for t in i.targets})
-                        for i in m.indicators if not i.retired],
-            action=action,
-        )
-        node.targets = [TargetNode(t.id, t.year, t.text, node) for t in m.targets if not t.retired]
-        action.measures.append(node)
-    return PlanTree(plan.title, plan.status, list(range(plan.start_year, plan.end_year + 1)),
-                    list(actions.values()), departments)
+        if role == "lead":
+            measure.lead = name
+        else:
+            measure.cooperating.append(name)
+        if name not in departments:
+            departments.append(name)
+    for tid, mid, year, text in fetch(_TARGETS, p):
+        if mid in measures:
+            measures[mid].targets.append(TargetNode(tid, year, text, measures[mid]))
+    indicators: dict[int, IndicatorInfo] = {}
+    for iid, mid, name, unit, comparator, note in fetch(_INDICATORS, p):
+        if mid in measures:
+            indicators[iid] = IndicatorInfo(iid, name, unit, comparator, note or "")
+            measures[mid].indicators.append(indicators[iid])
+    for iid, year, value, source in fetch(_INDICATOR_TARGETS, p):
+        if iid in indicators:
+            indicators[iid].targets[year] = _num(value)
+            indicators[iid].sources[year] = source
+    return PlanTree(title, status, list(range(start_year, end_year + 1)), list(actions.values()), departments)
+
+
+def plan_tree(session) -> PlanTree | None:
+    from sqlalchemy import text
+
+    return read_plan_tree(lambda sql, params: session.execute(text(sql), params).all())
+
+
+def plan_tree_quick(url: str) -> PlanTree | None:
+    """The tree straight from a SQLite file whose schema is current, or None (then use the full path).
+
+    Read-only and without SQLAlchemy, for the window's first paint. Anything unusual (another database,
+    a missing file, an older or newer schema, no plan yet) returns None and the caller opens the database
+    the normal way, which migrates, seeds and explains errors.
+    """
+    import sqlite3
+
+    from ..paths import sqlite_path
+    from ..store.revision import HEAD
+
+    path = sqlite_path(url)
+    if path is None or not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
+        if not row or row[0] != HEAD:
+            return None
+        return read_plan_tree(lambda sql, params: conn.execute(sql, params).fetchall())
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def plan_as_dict(tree: PlanTree | None) -> dict:
+    """The plan in the shape of `qjgb plan --json`."""
+    if tree is None:
+        return {}
+    return {
+        "title": tree.title,
+        "status": tree.status,
+        "years": tree.years,
+        "actions": [{
+            "no": a.no,
+            "title": a.title,
+            "measures": [{
+                "no": m.no,
+                "title": m.title,
+                "body": m.body,
+                "departments": [{"name": m.lead, "role": "lead"}]
+                + [{"name": n, "role": "cooperating"} for n in m.cooperating],
+                "targets": {str(t.year): t.text for t in m.targets},
+                "indicators": [{
+                    "name": i.name,
+                    "unit": i.unit,
+                    "comparator": i.comparator,
+                    "targets": {str(y): i.targets.get(y) for y in tree.years},
+                } for i in m.indicators],
+            } for m in a.measures],
+        } for a in tree.actions],
+    }

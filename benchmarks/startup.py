@@ -1,0 +1,70 @@
+"""Start-up time: process start → main window shown with the seeded plan, against a bare PySide6 window.
+
+    python benchmarks/startup.py [--runs 9]
+
+Both are started the same way (a new Python process, offscreen platform) and report the wall-clock time at
+which their window has been shown and the event loop has run once. The floor is measured in the same run.
+Goal: the program ≤ 3× the bare window.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BARE = """
+import sys, time
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication, QMainWindow
+app = QApplication(sys.argv[:1])
+w = QMainWindow(); w.resize(1280, 720); w.show()
+def report():
+    print(f"shown {time.time():.6f}", flush=True); app.quit()
+QTimer.singleShot(0, report)
+app.exec()
+"""
+
+
+def timed(cmd: list[str], env: dict) -> float:
+    start = time.time()
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    line = next((ln for ln in out.stdout.splitlines() if ln.startswith("shown ")), None)
+    if line is None:
+        raise SystemExit(f"no 'shown' line from {cmd}: rc={out.returncode}\n{out.stderr}")
+    return float(line.split()[1]) - start
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=9)
+    args = parser.parse_args()
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QJGB_STARTUP_PROBE": "1"}
+    env.pop("QJGB_DATA_DIR", None)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "data"
+        app_cmd = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data)]
+        first = timed(app_cmd, env)  # creates the schema through the migrations and seeds the plan
+        bare, app = [], []
+        timed([sys.executable, "-c", BARE], env)  # warm the file cache for both
+        timed(app_cmd, env)
+        for _ in range(args.runs):
+            bare.append(timed([sys.executable, "-c", BARE], env))
+            app.append(timed(app_cmd, env))
+    b, a = statistics.median(bare), statistics.median(app)
+    print(f"runs: {args.runs} each, alternating; medians")
+    print(f"bare PySide6 window (floor)        {b * 1000:7.0f} ms")
+    print(f"qjgb main window, seeded plan      {a * 1000:7.0f} ms   ratio {a / b:.2f}x  (goal <= 3x)")
+    print(f"qjgb first start (create + seed)   {first * 1000:7.0f} ms   ratio {first / b:.2f}x  (once)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Set everything up on a Debian/Ubuntu machine, then start the program or run the whole test suite.
+#   bash tools/setup.sh start [qjgb arguments]    install, then open the window
+#   bash tools/setup.sh test  [pytest arguments]  install with test tools, then run all tests (pytest)
+# Installs what a fresh machine lacks: Qt's system libraries, a Chinese font, Python's venv module
+# (apt-get, as root or through sudo), then the program into .venv (pip install -e).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-start}
+shift || true
+PY=${PYTHON:-python3}
+
+if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
+  need=()
+  for pkg in libgl1 libegl1 libfontconfig1 libxkbcommon0 libglib2.0-0 libdbus-1-3 fonts-noto-cjk; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+  done
+  "$PY" -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+  if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -ne 0 ] && sudo="sudo"
+    echo "安装系统软件包 / installing Debian packages: ${need[*]}"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+    # a font cache made before the font was installed would hide it
+    command -v fc-cache >/dev/null 2>&1 && fc-cache -f >/dev/null 2>&1 || true
+  fi
+fi
+
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+case "$mode" in
+  test)
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
+    exec .venv/bin/python -m pytest "$@"
+    ;;
+  start)
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+    exec .venv/bin/qjgb "$@"
+    ;;
+  *)
+    echo "用法 / usage: bash tools/setup.sh start|test" >&2
+    exit 2
+    ;;
+esac
