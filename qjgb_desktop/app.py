@@ -154,7 +154,8 @@ def run_gui() -> int:
         lock.unlock()
 
 
-def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (1366, 768)) -> int:
+def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (1366, 768),
+               filters: dict | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
     from .services.database import open_database
@@ -169,6 +170,17 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         window = create_main_window(load_tree(db))
         window.resize(*size)
         window.show()
+        filters = filters or {}
+        if filters.get("department"):
+            combo = window.filter_bar.department
+            if combo.findData(filters["department"]) < 0:
+                print(f"错误：没有部门“{filters['department']}”", file=sys.stderr)
+                return 2
+            window.filter_bar.select_department(filters["department"])
+        if filters.get("year"):
+            window.filter_bar.select_year(filters["year"])
+        if filters.get("search"):
+            window.filter_bar.keyword.setText(filters["search"])
         if select is not None and not window.select_measure(select):
             print(f"错误：没有第 {select} 项改革措施", file=sys.stderr)
             return 2

@@ -49,6 +49,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
     shot.add_argument("--select", type=int, metavar="MEASURE_NO", help="选中第 N 项改革措施")
     shot.add_argument("--size", default="1366x768", help="窗口大小，如 1366x768（默认）")
+    shot.add_argument("--department", help="按部门筛选（牵头或配合）")
+    shot.add_argument("--year", type=int, help="按年度筛选")
+    shot.add_argument("--search", help="关键词筛选")
     return parser
 
 
@@ -179,4 +182,5 @@ def _screenshot(args) -> int:
         return EXIT_USAGE
     from .app import screenshot
 
-    return screenshot(args.out, select=args.select, size=(width, height))
+    return screenshot(args.out, select=args.select, size=(width, height),
+                      filters={"department": args.department, "year": args.year, "search": args.search})

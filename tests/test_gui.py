@@ -121,3 +121,11 @@ def test_window_layout_is_remembered(qtbot, db):
 def test_default_size_fits_a_small_laptop_screen(window):
     assert window.width() <= 1366 and window.height() <= 740
     assert window.minimumSizeHint().width() <= 1366
+
+
+def test_search_words_are_marked_in_the_details(qtbot, window):
+    type_text(window.filter_bar.keyword, "科学节")
+    window.select_measure(5)
+    assert window.detail.toHtml().count("background-color:#ffe58f") >= 3  # the three yearly targets
+    window.filter_bar.keyword.clear()
+    assert "background-color:#ffe58f" not in window.detail.toHtml()

@@ -113,3 +113,14 @@ def test_keywords_combine_with_the_other_filters(model):
     assert shown_measures(proxy_for(model, keyword="心理剧", year=2025)) == []
     assert shown_measures(proxy_for(model, keyword="心理剧", year=2026)) == [3]
     assert shown_measures(proxy_for(model, keyword="智慧校园 90%")) == [16]
+
+
+def test_while_searching_a_target_row_shows_the_matching_passage(model):
+    proxy = proxy_for(model, keyword="劳动教育基地", year=2026)
+    measure = proxy.index(0, 0, proxy.index(0, 0))
+    shown = proxy.index(0, COL_NAME, measure).data()
+    assert shown.startswith("2026年：…")
+    assert "建立区级劳动教育基地17个" in shown
+    proxy.set_keyword("")
+    measure = proxy.mapFromSource(model.measure_index(4))
+    assert proxy.index(0, COL_NAME, measure).data().startswith("2026年：持续开展")

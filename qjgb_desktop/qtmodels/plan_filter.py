@@ -7,10 +7,10 @@ for a measure shows what it contains; a keyword that matches one target's text k
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
 from ..services.plan_query import ActionNode, MeasureNode, TargetNode
-from .plan_tree import NodeRole
+from .plan_tree import COL_NAME, NodeRole
 
 ROLE_ANY, ROLE_LEAD, ROLE_COOPERATING = "any", "lead", "cooperating"
 
@@ -43,6 +43,9 @@ class PlanFilterProxy(QSortFilterProxyModel):
             self.beginFilterChange()
             self._keyword = text
             self.endFilterChange()
+
+    def keyword(self) -> str:
+        return self._keyword
 
     def is_filtering(self) -> bool:
         return bool(self._department or self._year or self._keyword)
@@ -85,3 +88,22 @@ class PlanFilterProxy(QSortFilterProxyModel):
             return True
         index = self.sourceModel().index(source_row, 0, source_parent)
         return self.accepts_node(index.data(NodeRole))
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        """While searching, a target row shows the passage around the match instead of its first sentence."""
+        if self._keyword and role == Qt.ItemDataRole.DisplayRole and index.column() == COL_NAME:
+            node = index.data(NodeRole)
+            if isinstance(node, TargetNode):
+                snippet = match_snippet(node.text, self._keyword.split()[0])
+                if snippet:
+                    return f"{node.year}年：{snippet}"
+        return super().data(index, role)
+
+
+def match_snippet(text: str, word: str, before: int = 12, after: int = 40) -> str | None:
+    pos = text.find(word)
+    if pos < 0:
+        return None
+    start = max(0, pos - before)
+    end = min(len(text), pos + len(word) + after)
+    return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")

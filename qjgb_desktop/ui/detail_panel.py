@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html import escape
 
 from PySide6.QtWidgets import QTextBrowser
@@ -55,19 +56,42 @@ def departments_html(measure: MeasureNode) -> str:
     return html
 
 
+def highlighted(text: str, words: list[str]) -> str:
+    """Escaped text with each search word marked, so a clerk sees why an item matched."""
+    html = escape(text)
+    escaped = sorted({escape(w) for w in words if w}, key=len, reverse=True)
+    if not escaped:
+        return html
+    pattern = re.compile("|".join(re.escape(w) for w in escaped))  # one pass: no word matches inside a mark
+    return pattern.sub(lambda m: f"<span style='background-color:#ffe58f'>{m.group(0)}</span>", html)
+
+
 class DetailPanel(QTextBrowser):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setOpenExternalLinks(False)
         self.setObjectName("detailPanel")
         self._tree: PlanTree | None = None
+        self._words: list[str] = []
+        self._node = None
         self.show_overview()
+
+    def set_highlight(self, keyword: str) -> None:
+        words = keyword.split()
+        if words != self._words:
+            self._words = words
+            if self._node is not None:
+                self.show_node(self._node)
+
+    def _t(self, text: str) -> str:
+        return highlighted(text, self._words)
 
     def set_tree(self, tree: PlanTree | None) -> None:
         self._tree = tree
         self.show_overview()
 
     def show_overview(self) -> None:
+        self._node = None
         tree = self._tree
         if tree is None:
             self.setHtml(STYLE + "<p class='muted'>尚未载入计划。</p>")
@@ -80,6 +104,7 @@ class DetailPanel(QTextBrowser):
                      "<p class='muted'>在左侧选择任务、措施或年度目标查看详情。</p>")
 
     def show_node(self, node) -> None:
+        self._node = node
         if node is None:
             self.show_overview()
         elif isinstance(node, ActionNode):
@@ -93,17 +118,17 @@ class DetailPanel(QTextBrowser):
         return self._tree.years if self._tree else []
 
     def _show_action(self, action: ActionNode) -> None:
-        rows = "".join(f"<li>{m.no}. {escape(m.title)} <span class='muted'>（牵头：{escape(m.lead)}）</span></li>"
+        rows = "".join(f"<li>{m.no}. {self._t(m.title)} <span class='muted'>（牵头：{escape(m.lead)}）</span></li>"
                        for m in action.measures)
-        self.setHtml(STYLE + f"<h2>改革任务（{action.numeral}）{escape(action.title)}</h2>"
+        self.setHtml(STYLE + f"<h2>改革任务（{action.numeral}）{self._t(action.title)}</h2>"
                      f"<h3>改革措施（{len(action.measures)} 项）</h3><ul>{rows}</ul>")
 
     def _show_measure(self, m: MeasureNode) -> None:
-        targets = "".join(f"<h3>{t.year}年度目标</h3><p>{escape(t.text)}</p>" for t in m.targets)
-        self.setHtml(STYLE + f"<h2>{m.no}. {escape(m.title)}</h2>"
+        targets = "".join(f"<h3>{t.year}年度目标</h3><p>{self._t(t.text)}</p>" for t in m.targets)
+        self.setHtml(STYLE + f"<h2>{m.no}. {self._t(m.title)}</h2>"
                      f"<p class='muted'>改革任务（{m.action.numeral}）{escape(m.action.title)}</p>"
                      f"<h3>责任部门</h3>{departments_html(m)}"
-                     f"<h3>措施内容</h3><p>{escape(m.body)}</p>"
+                     f"<h3>措施内容</h3><p>{self._t(m.body)}</p>"
                      f"<h3>量化指标</h3>{indicator_table(m.indicators, self._years())}"
                      f"{targets}")
 
@@ -113,6 +138,6 @@ class DetailPanel(QTextBrowser):
         self.setHtml(STYLE + f"<h2>{t.year}年度目标</h2>"
                      f"<p class='muted'>{m.no}. {escape(m.title)} · 改革任务（{m.action.numeral}）"
                      f"{escape(m.action.title)}</p>"
-                     f"<h3>目标内容</h3><p>{escape(t.text)}</p>"
+                     f"<h3>目标内容</h3><p>{self._t(t.text)}</p>"
                      f"<h3>责任部门</h3>{departments_html(m)}"
                      f"<h3>本年度量化指标</h3>{indicator_table(in_year, self._years(), only_year=t.year)}")

@@ -22,7 +22,7 @@ class FilterBar(QWidget):
 
         self.department = QComboBox(objectName="departmentFilter")
         self.department.setToolTip("只显示该部门牵头或配合的措施")
-        self.department.setMinimumContentsLength(8)
+        self.department.setMinimumContentsLength(12)
         self.department.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.role = QComboBox(objectName="roleFilter")
         for key, label in ROLE_CHOICES:
@@ -34,11 +34,11 @@ class FilterBar(QWidget):
         self.clear = QPushButton("清除筛选", objectName="clearFilters")
 
         layout.addWidget(QLabel("部门"))
-        layout.addWidget(self.department, 2)
+        layout.addWidget(self.department)
         layout.addWidget(self.role)
         layout.addWidget(QLabel("年度"))
         layout.addWidget(self.year)
-        layout.addWidget(self.keyword, 3)
+        layout.addWidget(self.keyword, 1)
         layout.addWidget(self.clear)
 
         self.department.currentIndexChanged.connect(self._emit_department)

@@ -83,6 +83,7 @@ class MainWindow(QMainWindow):
         self.filter_bar.department_changed.connect(self._on_department)
         self.filter_bar.year_changed.connect(self._on_filter(self.proxy.set_year))
         self.filter_bar.keyword_changed.connect(self._on_filter(self.proxy.set_keyword))
+        self.filter_bar.keyword_changed.connect(self.detail.set_highlight)
         self.tree_view.selectionModel().currentChanged.connect(self._on_current_changed)
 
         self.set_tree(tree)
