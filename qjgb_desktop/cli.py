@@ -45,6 +45,11 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, help="计划文件，格式同 resources/plan/plan.json")
     load.add_argument("--dry-run", action="store_true", help="只列出将发生的变化，不写入")
 
+    backup = sub.add_parser("backup", parents=[common], help="备份数据库（程序运行时也可备份）")
+    backup.add_argument("--out", type=Path, help="备份文件（默认：数据文件夹/backups/qjgb-日期时间.sqlite3）")
+    restore = sub.add_parser("restore", parents=[common], help="用备份文件恢复数据库（需先关闭窗口）")
+    restore.add_argument("file", type=Path, help="由 qjgb backup 生成的备份文件")
+
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
     shot.add_argument("--select", type=int, metavar="MEASURE_NO", help="选中第 N 项改革措施")
@@ -71,6 +76,8 @@ def main(argv: list[str] | None = None) -> int:
             return _init()
         if command == "plan":
             return _plan(args)
+        if command in ("backup", "restore"):
+            return _backup(args)
     except _Failure as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -171,6 +178,30 @@ def _plan_load(args) -> int:
             print(f"{verb}{label} {len(items)} 项：{'；'.join(items)}")
     if args.dry_run:
         print("（试运行，未写入）")
+    return EXIT_OK
+
+
+def _backup(args) -> int:
+    from .services.backup import BackupError, create_backup, restore_backup
+
+    try:
+        if args.command == "backup":
+            print(f"已备份到：{create_backup(args.out)}")
+            return EXIT_OK
+        from PySide6.QtCore import QLockFile
+
+        lock = QLockFile(str(paths.data_dir() / "qjgb.lock"))
+        if paths.data_dir().is_dir() and not lock.tryLock(100):
+            raise _Failure("程序窗口正在使用该数据文件夹，请先关闭窗口再恢复。")
+        try:
+            safety = restore_backup(args.file)
+        finally:
+            lock.unlock()
+    except BackupError as exc:
+        raise _Failure(str(exc)) from exc
+    print(f"已从 {args.file} 恢复。")
+    if safety:
+        print(f"恢复前的数据已另存为：{safety}")
     return EXIT_OK
 
 

@@ -159,3 +159,39 @@ def test_screenshot_of_a_missing_measure_fails(tmp_path):
               "--select", "99")
     assert out.returncode == 2
     assert "没有第 99 项改革措施" in out.stderr
+
+
+def test_backup_and_restore(data_dir, tmp_path, capsys, plan_record):
+    main(["init"])
+    assert main(["backup"]) == 0
+    out = capsys.readouterr().out
+    backup = Path(out.split("已备份到：")[1].strip())
+    assert backup.parent == data_dir / "backups" and backup.is_file()
+    assert not Path(str(backup) + "-wal").exists()
+
+    revised = json.loads(json.dumps(plan_record))
+    revised["status"] = "正式稿"
+    (tmp_path / "r.json").write_text(json.dumps(revised, ensure_ascii=False), encoding="utf-8")
+    main(["plan", "load", str(tmp_path / "r.json")])
+    capsys.readouterr()
+
+    assert main(["restore", str(backup)]) == 0
+    out = capsys.readouterr().out
+    assert "恢复前的数据已另存为" in out
+    main(["plan", "--json"])
+    assert json.loads(capsys.readouterr().out)["status"] == "征求意见稿"
+    safety = Path(out.split("已另存为：")[1].strip())
+    assert safety.is_file()
+    assert main(["backup", "--out", str(safety)]) == 1
+    assert "不会覆盖" in capsys.readouterr().err
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(data_dir, tmp_path, capsys):
+    main(["init"])
+    fake = tmp_path / "照片.jpg"
+    fake.write_bytes(b"\xff\xd8\xff not a database")
+    capsys.readouterr()
+    assert main(["restore", str(fake)]) == 1
+    assert "不是本程序的备份文件" in capsys.readouterr().err
+    main(["plan", "--json"])
+    assert len(json.loads(capsys.readouterr().out)["actions"]) == 5

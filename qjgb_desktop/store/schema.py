@@ -7,17 +7,15 @@ a newer program is refused, since this program cannot know what its tables mean.
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import datetime
-from pathlib import Path
 
 from sqlalchemy import Engine, inspect, text
 
 from ..paths import resource_path, sqlite_path
+from .backup import backup_sqlite
+from .revision import HEAD, REVISIONS
 
-# Every revision in db/versions, oldest first. tests/test_schema.py checks this against Alembic's history.
-REVISIONS = ("0001_initial",)
-HEAD = REVISIONS[-1]
+__all__ = ["HEAD", "REVISIONS", "SchemaError", "alembic_config", "current_revision", "ensure_schema"]
 
 
 class SchemaError(RuntimeError):
@@ -44,20 +42,6 @@ def alembic_config(engine: Engine | None = None):
     return cfg
 
 
-def backup_sqlite(db_file: Path, label: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    target = db_file.with_name(f"{db_file.stem}.{label}-{stamp}{db_file.suffix}")
-    src = sqlite3.connect(db_file)
-    try:
-        dst = sqlite3.connect(target)
-        with dst:
-            src.backup(dst)
-        dst.close()
-    finally:
-        src.close()
-    return target
-
-
 def ensure_schema(engine: Engine) -> str:
     """Return what was done: "current", "created" or "migrated from <rev>"."""
     rev = current_revision(engine)
@@ -72,7 +56,8 @@ def ensure_schema(engine: Engine) -> str:
 
     db_file = sqlite_path(engine.url.render_as_string(hide_password=False))
     if rev is not None and db_file is not None and db_file.exists():
-        backup_sqlite(db_file, f"before-{HEAD}")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        backup_sqlite(db_file, db_file.with_name(f"{db_file.stem}.before-{HEAD}-{stamp}{db_file.suffix}"))
 
     from alembic import command
 
