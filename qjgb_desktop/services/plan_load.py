@@ -13,6 +13,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -136,6 +137,25 @@ def _update(session: Session, obj, values: dict, label: str, summary: LoadSummar
     _audit(session, actor, "plan.update", obj.__tablename__, obj.id, before, {k: values[k] for k in before})
 
 
+def _upsert(session: Session, existing, make, values: dict, label: str, summary: LoadSummary, actor: str):
+    """Update `existing` in place (audited), or create it with make(**values) and note it as added."""
+    if existing is not None:
+        _update(session, existing, values, label, summary, actor)
+        return existing
+    obj = make(**values)
+    session.add(obj)
+    session.flush()
+    if not summary.created:
+        summary.added.append(label)
+    return obj
+
+
+def _retire(session: Session, obj, label: str, summary: LoadSummary, actor: str) -> None:
+    if not obj.retired:
+        _update(session, obj, {"retired": True}, label, summary, actor)
+        summary.retired.append(label)
+
+
 def load_plan(session: Session, record: dict, actor: str = "system", source: str = "") -> LoadSummary:
     validate_record(record)
     summary = LoadSummary()
@@ -168,28 +188,17 @@ def load_plan(session: Session, record: dict, actor: str = "system", source: str
     seen_actions, seen_measures = set(), set()
     for a in record["actions"]:
         seen_actions.add(a["no"])
-        values = dict(numeral=a.get("numeral", ""), title=a["title"], retired=False)
-        action = actions.get(a["no"])
-        if action is None:
-            action = Action(plan_id=plan.id, no=a["no"], **values)
-            session.add(action)
-            session.flush()
-            if not summary.created:
-                summary.added.append(f"任务{a['no']}")
-        else:
-            _update(session, action, values, f"任务{a['no']}", summary, actor)
+        action = _upsert(session, actions.get(a["no"]), partial(Action, plan_id=plan.id, no=a["no"]),
+                         dict(numeral=a.get("numeral", ""), title=a["title"], retired=False),
+                         f"任务{a['no']}", summary, actor)
         for m in a["measures"]:
             seen_measures.add(m["no"])
             _load_measure(session, plan, action, measures.get(m["no"]), m, record["years"], departments,
                           summary, actor)
-    for no, action in actions.items():
-        if no not in seen_actions and not action.retired:
-            _update(session, action, {"retired": True}, f"任务{no}", summary, actor)
-            summary.retired.append(f"任务{no}")
-    for no, measure in measures.items():
-        if no not in seen_measures and not measure.retired:
-            _update(session, measure, {"retired": True}, f"措施{no}", summary, actor)
-            summary.retired.append(f"措施{no}")
+    for no in sorted(actions.keys() - seen_actions):
+        _retire(session, actions[no], f"任务{no}", summary, actor)
+    for no in sorted(measures.keys() - seen_measures):
+        _retire(session, measures[no], f"措施{no}", summary, actor)
     _audit(session, actor, "plan.load", "plan", plan.id, None,
            {"record_sha256": sha, "status": plan.status, "added": summary.added, "changed": summary.changed,
             "retired": summary.retired}, reason=source)
@@ -230,14 +239,7 @@ def _load_measure(session: Session, plan: Plan, action: Action, measure: Measure
     values = dict(action_id=action.id, title=m["title"], body=m["body"],
                   department_note=m.get("department_note", ""), department_sources=m.get("department_sources"),
                   retired=False)
-    if measure is None:
-        measure = Measure(plan_id=plan.id, no=m["no"], **values)
-        session.add(measure)
-        session.flush()
-        if not summary.created:
-            summary.added.append(label)
-    else:
-        _update(session, measure, values, label, summary, actor)
+    measure = _upsert(session, measure, partial(Measure, plan_id=plan.id, no=m["no"]), values, label, summary, actor)
 
     # Departments: the listing is replaced as a whole when it differs (order and roles matter).
     wanted = [(departments[d["name"]].id, d["role"], d.get("listed_as", "")) for d in m["departments"]]
@@ -264,25 +266,16 @@ def _load_measure(session: Session, plan: Plan, action: Action, measure: Measure
                 summary.added.append(f"{label}·{year}年目标")
         else:
             _update(session, target, {"text": text, "retired": False}, f"{label}·{year}年目标", summary, actor)
-    for year, target in targets.items():
-        if year not in years and not target.retired:
-            _update(session, target, {"retired": True}, f"{label}·{year}年目标", summary, actor)
-            summary.retired.append(f"{label}·{year}年目标")
+    for year in sorted(targets.keys() - set(years)):
+        _retire(session, targets[year], f"{label}·{year}年目标", summary, actor)
 
     indicators = {i.name: i for i in measure.indicators}
     for pos, ind in enumerate(m["indicators"]):
         values = dict(unit=ind["unit"], comparator=ind["comparator"], direction=COMPARATORS[ind["comparator"]],
                       note=ind.get("note", ""), position=pos, retired=False)
-        indicator = indicators.get(ind["name"])
         ilabel = f"{label}指标“{ind['name']}”"
-        if indicator is None:
-            indicator = Indicator(measure_id=measure.id, name=ind["name"], **values)
-            session.add(indicator)
-            session.flush()
-            if not summary.created:
-                summary.added.append(ilabel)
-        else:
-            _update(session, indicator, values, ilabel, summary, actor)
+        indicator = _upsert(session, indicators.get(ind["name"]), partial(Indicator, measure_id=measure.id,
+                            name=ind["name"]), values, ilabel, summary, actor)
         wanted_t = {int(y): (float(v), ind.get("sources", {}).get(y, ""))
                     for y, v in ind.get("targets", {}).items() if v is not None}
         current_t = {t.year: (t.value, t.source) for t in indicator.targets}
@@ -296,10 +289,8 @@ def _load_measure(session: Session, plan: Plan, action: Action, measure: Measure
             session.flush()
             for year, (value, source) in sorted(wanted_t.items()):
                 indicator.targets.append(IndicatorTarget(year=year, value=value, source=source))
-    for name, indicator in indicators.items():
-        if name not in {i["name"] for i in m["indicators"]} and not indicator.retired:
-            _update(session, indicator, {"retired": True}, f"{label}指标“{name}”", summary, actor)
-            summary.retired.append(f"{label}指标“{name}”")
+    for name in sorted(indicators.keys() - {i["name"] for i in m["indicators"]}):
+        _retire(session, indicators[name], f"{label}指标“{name}”", summary, actor)
 
 
 def departments_name(departments: dict[str, Department], dep_id: int) -> str:
