@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, paths
+from . import __version__, cli_progress, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 
@@ -27,11 +27,14 @@ def build_parser() -> argparse.ArgumentParser:
     # Accepted before or after the command; the command's copy must not overwrite the other with None.
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", metavar="DIR", default=argparse.SUPPRESS, help=data_dir_help)
+    user_help = "操作人姓名，记入留痕（默认：环境变量 QJGB_USER 或系统登录名）"
+    common.add_argument("--user", default=argparse.SUPPRESS, help=user_help)
 
     parser = ChineseArgumentParser(
         prog="qjgb",
         description="延庆区“强基固本”教育改革与发展三年行动计划 进展管理（离线桌面程序）。不带命令时打开窗口。")
     parser.add_argument("--data-dir", metavar="DIR", default=None, help=data_dir_help)
+    parser.add_argument("--user", default=None, help=user_help)
     parser.add_argument("--version", action="version", version=f"qjgb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
 
@@ -50,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", parents=[common], help="用备份文件恢复数据库（需先关闭窗口）")
     restore.add_argument("file", type=Path, help="由 qjgb backup 生成的备份文件")
 
+    cli_progress.add_parsers(sub, common, ChineseArgumentParser)
+
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
     shot.add_argument("--select", type=int, metavar="MEASURE_NO", help="选中第 N 项改革措施")
@@ -61,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:  # output piped into `head` and cut short: not an error of ours
+        sys.stderr.close()
+        return EXIT_OK
+
+
+def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.data_dir:
         paths.set_data_dir(args.data_dir)
@@ -78,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
             return _plan(args)
         if command in ("backup", "restore"):
             return _backup(args)
+        if command in cli_progress.COMMANDS:
+            return cli_progress.run(args, _open)
     except _Failure as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_FAIL

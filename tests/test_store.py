@@ -177,3 +177,34 @@ def test_window_start_keeps_heavy_libraries_off_the_start_up_path(data_dir):
                          check=True, timeout=120)
     assert out.stdout.splitlines()[-1] == "loaded 0"
     assert out.stdout.startswith("shown ")
+
+
+@pytest.mark.parametrize("old", REVISIONS[:-1])
+def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(data_dir, old):
+    from alembic import command
+
+    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.store.engine import make_sessionmaker
+
+    db_file = data_dir / "qjgb.sqlite3"
+    engine = make_engine(f"sqlite:///{db_file}")
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, old)
+    with make_sessionmaker(engine).begin() as s:  # the plan tables exist since the first revision
+        load_plan(s, builtin_plan_record())
+    engine.dispose()
+
+    db = open_database()
+    try:
+        assert db.schema_action == f"migrated from {old}"
+        assert not db.seeded
+        assert counts(db)["YearlyTarget"] == 60
+        backups = list(data_dir.glob(f"qjgb.before-{HEAD}-*.sqlite3"))
+        assert len(backups) == 1
+        old_engine = create_engine(f"sqlite:///{backups[0]}")
+        assert current_revision(old_engine) == old
+        old_engine.dispose()
+    finally:
+        db.close()

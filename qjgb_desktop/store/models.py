@@ -8,9 +8,22 @@ Nothing here is deleted when a revised plan drops an item: it is marked retired.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -162,6 +175,80 @@ class IndicatorTarget(Base):
     source: Mapped[str] = mapped_column(Text, default="")  # the phrase of the target text that gives the value
 
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
+
+
+class ProgressReport(Base):
+    """进展填报: one revision of one report on one yearly target for one reporting period.
+
+    A correction adds a revision (same series_id, revision + 1) and marks the previous one not current; nothing is
+    overwritten. Deleting marks the current revision deleted, with who, when and why.
+    """
+
+    __tablename__ = "progress_report"
+    __table_args__ = (
+        UniqueConstraint("series_id", "revision"),
+        Index("ix_progress_report_target_current", "yearly_target_id", "is_current", "deleted"),
+        Index("ix_progress_report_period", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    series_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # id of the first revision
+    revision: Mapped[int] = mapped_column(default=1)
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+    yearly_target_id: Mapped[int] = mapped_column(ForeignKey("yearly_target.id"))
+    period: Mapped[str] = mapped_column(String(16))  # 2025Q3 or 2025-09
+    report_date: Mapped[date] = mapped_column(Date)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    reporter: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(16))  # 未启动 正常推进 滞后 已完成 暂缓
+    percent: Mapped[int]
+    done: Mapped[str] = mapped_column(Text, default="")  # 工作进展
+    problems: Mapped[str] = mapped_column(Text, default="")  # 存在问题 (the cause, when it lags)
+    next_steps: Mapped[str] = mapped_column(Text, default="")  # 下步计划 (the corrective step, when it lags)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    deleted_by: Mapped[str] = mapped_column(String(100), default="")
+    delete_reason: Mapped[str] = mapped_column(Text, default="")
+
+    target: Mapped[YearlyTarget] = relationship()
+    department: Mapped[Department] = relationship()
+
+
+class IndicatorValue(Base):
+    """An indicator's actual value as of a date, entered with a report or alone. Corrections add a row."""
+
+    __tablename__ = "indicator_value"
+    __table_args__ = (Index("ix_indicator_value_indicator", "indicator_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("indicator.id"))
+    value: Mapped[float] = mapped_column(Float)
+    as_of: Mapped[date] = mapped_column(Date)
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    deleted_by: Mapped[str] = mapped_column(String(100), default="")
+    delete_reason: Mapped[str] = mapped_column(Text, default="")
+
+    indicator: Mapped[Indicator] = relationship()
+
+
+class ClosedPeriod(Base):
+    """A reporting period whose reports are locked. Reopening deletes the row and leaves an audit event."""
+
+    __tablename__ = "closed_period"
+    __table_args__ = (UniqueConstraint("plan_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plan.id"))
+    period: Mapped[str] = mapped_column(String(16))
+    closed_at: Mapped[datetime] = mapped_column(DateTime)
+    closed_by: Mapped[str] = mapped_column(String(100))
 
 
 class AuditEvent(Base):

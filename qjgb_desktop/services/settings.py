@@ -1,0 +1,75 @@
+"""Plan-wide settings kept in the database (so every PC sharing a database agrees): the light thresholds, the
+reporting period scheme and who may reopen a closed period (管理员)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..domain.periods import QUARTERLY, SCHEMES
+from ..domain.status import Thresholds
+from ..store.models import AuditEvent, Setting
+
+
+class SettingError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    thresholds: Thresholds = Thresholds()
+    scheme: str = QUARTERLY
+    admins: tuple[str, ...] = field(default_factory=tuple)
+
+
+def load_settings(session: Session) -> AppSettings:
+    values = {s.key: s.value for s in session.scalars(select(Setting))}
+    t = values.get("thresholds") or {}
+    return AppSettings(
+        thresholds=Thresholds(float(t.get("green_margin", 10)), float(t.get("yellow_margin", 25))),
+        scheme=values.get("period_scheme") or QUARTERLY,
+        admins=tuple(values.get("admins") or ()),
+    )
+
+
+def _put(session: Session, key: str, value, actor: str) -> None:
+    row = session.get(Setting, key)
+    before = row.value if row else None
+    if before == value:
+        return
+    if row is None:
+        session.add(Setting(key=key, value=value))
+    else:
+        row.value = value
+    session.add(AuditEvent(at=datetime.now(), actor=actor, action="setting.set", entity="setting", entity_id=None,
+                           before={key: before}, after={key: value}))
+    session.flush()
+
+
+def set_thresholds(session: Session, green_margin: float, yellow_margin: float, actor: str) -> None:
+    try:
+        Thresholds(green_margin, yellow_margin)
+    except ValueError as exc:
+        raise SettingError(str(exc)) from exc
+    _put(session, "thresholds", {"green_margin": green_margin, "yellow_margin": yellow_margin}, actor)
+
+
+def set_scheme(session: Session, scheme: str, actor: str) -> None:
+    if scheme not in SCHEMES:
+        raise SettingError(f"填报周期方式应为 {'、'.join(SCHEMES)} 之一")
+    _put(session, "period_scheme", scheme, actor)
+
+
+def add_admin(session: Session, name: str, actor: str) -> None:
+    """The first administrator can be named by anyone; after that only an administrator adds others."""
+    name = name.strip()
+    if not name:
+        raise SettingError("管理员姓名不能为空")
+    admins = list(load_settings(session).admins)
+    if admins and actor not in admins:
+        raise SettingError(f"只有管理员（{'、'.join(admins)}）可以添加管理员")
+    if name not in admins:
+        _put(session, "admins", admins + [name], actor)
