@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--department", help="按部门筛选（牵头或配合）")
     shot.add_argument("--year", type=int, help="按年度筛选")
     shot.add_argument("--search", help="关键词筛选")
+    shot.add_argument("--today", type=cli_progress.iso_date, help="按这一天计算红黄绿灯（默认今天）")
+    shot.add_argument("--tab", choices=["plan", "followup", "departments"], default="plan",
+                      help="显示的页：plan 计划，followup 督办，departments 部门")
     return parser
 
 
@@ -229,4 +232,5 @@ def _screenshot(args) -> int:
     from .app import screenshot
 
     return screenshot(args.out, select=args.select, size=(width, height),
-                      filters={"department": args.department, "year": args.year, "search": args.search})
+                      filters={"department": args.department, "year": args.year, "search": args.search},
+                      today=args.today, tab=["plan", "followup", "departments"].index(args.tab))

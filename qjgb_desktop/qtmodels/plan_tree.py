@@ -10,9 +10,11 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 
 from ..services.plan_query import ActionNode, MeasureNode, PlanTree, TargetNode
+from .lights import state_icon
 
-COL_NAME, COL_LEAD, COL_YEAR = range(3)
-COLUMNS = ("名称", "牵头部门", "年度")
+COL_NAME, COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST = range(6)
+COLUMNS = ("名称", "牵头部门", "年度", "完成度", "状态", "最近填报")
+STATUS_COLUMNS = (COL_PERCENT, COL_STATE, COL_LAST)
 
 KIND_ACTION, KIND_MEASURE, KIND_TARGET = 1, 2, 3
 KIND_STRIDE = 10_000_000
@@ -21,6 +23,7 @@ NodeRole = Qt.ItemDataRole.UserRole + 1  # the ActionNode / MeasureNode / Target
 KindRole = Qt.ItemDataRole.UserRole + 2
 IdRole = Qt.ItemDataRole.UserRole + 3  # database id of the action, measure or yearly target
 SearchTextRole = Qt.ItemDataRole.UserRole + 4  # what the keyword filter looks in
+StateRole = Qt.ItemDataRole.UserRole + 5  # the row's state (已完成, 正常 …) or None
 
 Node = ActionNode | MeasureNode | TargetNode
 
@@ -45,6 +48,8 @@ class PlanTreeModel(QAbstractItemModel):
         self._nodes: dict[int, Node] = {}
         self._parents: dict[int, int] = {}  # key -> parent key (0 for top level)
         self._rows: dict[int, int] = {}
+        self._status = None  # services.status.StatusSnapshot
+        self._year: int | None = None  # the year measure and action rows summarise
         if tree is not None:
             self.set_tree(tree)
 
@@ -66,6 +71,58 @@ class PlanTreeModel(QAbstractItemModel):
 
     def tree(self) -> PlanTree | None:
         return self._tree
+
+    # -- status columns ---------------------------------------------------------------------------------
+    def set_status(self, snapshot, year: int | None = None) -> None:
+        """Show a new status snapshot; only rows whose figures changed are signalled (selection stays)."""
+        old = {key: self._status_values(node) for key, node in self._nodes.items()}
+        self._status = snapshot
+        if year is not None:
+            self._year = year
+        self._signal_changed(old)
+
+    def set_year(self, year: int | None) -> None:
+        """Which year measure and action rows summarise (the year filter, else the snapshot's year)."""
+        if year == self._year:
+            return
+        old = {key: self._status_values(node) for key, node in self._nodes.items()}
+        self._year = year
+        self._signal_changed(old)
+
+    def status(self):
+        return self._status
+
+    def focus_year(self) -> int | None:
+        if self._year is not None:
+            return self._year
+        return self._status.year if self._status else None
+
+    def _signal_changed(self, old: dict) -> None:
+        first, last = STATUS_COLUMNS[0], STATUS_COLUMNS[-1]
+        for key, node in self._nodes.items():
+            if self._status_values(node) != old.get(key):
+                row = self._rows[key]
+                self.dataChanged.emit(self.createIndex(row, first, key), self.createIndex(row, last, key))
+
+    def _status_values(self, node: Node) -> tuple | None:
+        """(state, percent, last report date) of a row, or None before the first snapshot."""
+        snap = self._status
+        if snap is None:
+            return None
+        if isinstance(node, TargetNode):
+            s = snap.targets.get(node.id)
+            return (s.state, s.percent, s.last_report) if s else None
+        year = self.focus_year()
+        if isinstance(node, MeasureNode):
+            r = snap.measures.get((node.id, year))
+            if r is None:
+                return None
+            last = max((snap.targets[t.id].last_report for t in node.targets
+                        if t.year == year and snap.targets.get(t.id) and snap.targets[t.id].last_report),
+                       default=None)
+            return (r.state, r.percent, last)
+        r = snap.actions.get((node.id, year))
+        return (r.state, r.percent, None) if r else None
 
     def _register(self, node: Node, parent_key: int, row: int) -> int:
         key = node_kind(node) * KIND_STRIDE + node.id
@@ -148,10 +205,6 @@ class PlanTreeModel(QAbstractItemModel):
         if node is None:
             return None
         col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(node, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            return self._tooltip(node, col)
         if role == NodeRole:
             return node
         if role == KindRole:
@@ -160,6 +213,34 @@ class PlanTreeModel(QAbstractItemModel):
             return node.id
         if role == SearchTextRole:
             return self._search_text(node)
+        if col in STATUS_COLUMNS or role == StateRole:
+            return self._status_data(node, col, role)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self._display(node, col)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return self._tooltip(node, col)
+        return None
+
+    def _status_data(self, node: Node, col: int, role: int):
+        values = self._status_values(node)
+        if values is None:
+            return None
+        state, percent, last = values
+        if role == StateRole:
+            return state
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == COL_PERCENT:
+                return f"{percent:g}%"
+            if col == COL_STATE:
+                return state  # the icon carries colour and shape
+            if col == COL_LAST:
+                return last.isoformat() if last else "—"
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_STATE:
+            return state_icon(state)
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PERCENT:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ToolTipRole and not isinstance(node, TargetNode):
+            return f"{self.focus_year()}年：完成度 {percent:g}%，{state}"
         return None
 
     @staticmethod

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.periods import PeriodError, parse_period, period_of
+from ..domain.status import R_ON_TRACK
 from ..domain.validation import Problem, ReportInput, check_indicator_value, check_report, parse_percent
 from ..store.models import (
     AuditEvent,
@@ -241,15 +242,22 @@ class FormDefaults:
     department: str
     reporter: str
     departments: list[str]
+    status: str = "正常推进"
+    percent: int = 0
 
 
 def form_defaults(session: Session, target_id: int, today: date, actor: str = "") -> FormDefaults:
     """What a new report on this target starts with: the current period, today (within the plan), the lead
-    department, and the last reporter (of this target, else of this user's last report)."""
+    department, the last reporter (of this target, else of this user's last report), and the status and
+    percent of the target's latest report, to be updated rather than typed again."""
     target = _target(session, target_id)
     years = plan_years(session)
     day = min(max(today, date(max(target.year, years[0]), 1, 1)), date(years[-1], 12, 31))
     departments = measure_departments(session, target.measure_id)
+    latest = session.scalars(select(ProgressReport).where(
+        ProgressReport.yearly_target_id == target_id, ProgressReport.is_current.is_(True),
+        ProgressReport.deleted.is_(False)).order_by(ProgressReport.report_date.desc(), ProgressReport.id.desc())
+        .limit(1)).first()
     last = session.scalars(select(ProgressReport).where(ProgressReport.yearly_target_id == target_id)
                            .order_by(ProgressReport.id.desc()).limit(1)).first()
     if last is None and actor:
@@ -257,7 +265,8 @@ def form_defaults(session: Session, target_id: int, today: date, actor: str = ""
                                .order_by(ProgressReport.id.desc()).limit(1)).first()
     return FormDefaults(period=period_of(day, load_settings(session).scheme).code, report_date=day,
                         department=departments[0], reporter=last.reporter if last else actor,
-                        departments=departments)
+                        departments=departments, status=latest.status if latest else R_ON_TRACK,
+                        percent=latest.percent if latest else 0)
 
 
 # -- indicator values ------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The main window: filter bar on top, plan tree on the left, details on the right."""
+"""The main window: tabs 计划 (filter bar, plan tree, details and reports), 督办 and 部门."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
     QSplitter,
+    QTabWidget,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -20,19 +22,33 @@ from PySide6.QtWidgets import (
 
 from .. import __version__
 from ..qtmodels.plan_filter import PlanFilterProxy
-from ..qtmodels.plan_tree import COL_LEAD, COL_NAME, COL_YEAR, NodeRole, PlanTreeModel
-from ..services.plan_query import MeasureNode, PlanTree
+from ..qtmodels.plan_tree import (
+    COL_LAST,
+    COL_LEAD,
+    COL_NAME,
+    COL_PERCENT,
+    COL_STATE,
+    COL_YEAR,
+    NodeRole,
+    PlanTreeModel,
+)
+from ..services.plan_query import MeasureNode, PlanTree, TargetNode
+from .context import AppContext
 from .detail_panel import DetailPanel
 from .filter_bar import FilterBar
+from .reports_panel import ReportsPanel
+from .supervision import DepartmentView, FollowUpView
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
 
 
 class MainWindow(QMainWindow):
-    def __init__(self, tree: PlanTree | None, settings: QSettings, data_dir: Path | None = None) -> None:
+    def __init__(self, tree: PlanTree | None, settings: QSettings, data_dir: Path | None = None,
+                 ctx: AppContext | None = None) -> None:
         super().__init__()
         self._settings = settings
         self._data_dir = data_dir
+        self.ctx = ctx or AppContext(settings=settings, parent=self)
         self.setWindowTitle("强基固本三年行动计划 · 进展管理")
         self.setObjectName("mainWindow")
 
@@ -50,10 +66,12 @@ class MainWindow(QMainWindow):
         header = self.tree_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(COL_LEAD, QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(COL_YEAR, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(COL_LEAD, 110)
+        for col in (COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+        for col, width in ((COL_LEAD, 96), (COL_YEAR, 44), (COL_PERCENT, 56), (COL_STATE, 78), (COL_LAST, 84)):
+            header.resizeSection(col, width)
         self.detail = DetailPanel()
+        self.reports = ReportsPanel()
         self.empty_label = QLabel("没有符合筛选条件的项目。", objectName="emptyLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.hide()
@@ -63,45 +81,84 @@ class MainWindow(QMainWindow):
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addWidget(self.tree_view)
         left_layout.addWidget(self.empty_label)
+        self.right_splitter = QSplitter(Qt.Orientation.Vertical, objectName="rightSplitter")
+        self.right_splitter.addWidget(self.detail)
+        self.right_splitter.addWidget(self.reports)
+        self.right_splitter.setStretchFactor(0, 3)
+        self.right_splitter.setStretchFactor(1, 2)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(left)
-        self.splitter.addWidget(self.detail)
+        self.splitter.addWidget(self.right_splitter)
         self.splitter.setStretchFactor(0, 11)
         self.splitter.setStretchFactor(1, 9)
         self.splitter.setChildrenCollapsible(False)
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
-        layout.setContentsMargins(8, 8, 8, 4)
+        plan_tab = QWidget()
+        layout = QVBoxLayout(plan_tab)
+        layout.setContentsMargins(6, 6, 6, 2)
         layout.addWidget(self.filter_bar)
         layout.addWidget(self.splitter, 1)
-        self.setCentralWidget(central)
+        self.follow_up = FollowUpView()
+        self.departments = DepartmentView()
+        self.tabs = QTabWidget(objectName="mainTabs")
+        self.tabs.addTab(plan_tab, "计划")
+        self.tabs.addTab(self.follow_up, "督办")
+        self.tabs.addTab(self.departments, "部门")
+        self.setCentralWidget(self.tabs)
         self.count_label = QLabel()
+        self.context_label = QLabel()
+        self.statusBar().addPermanentWidget(self.context_label)
         self.statusBar().addPermanentWidget(self.count_label)
 
         self._build_menus()
         self.filter_bar.department_changed.connect(self._on_department)
-        self.filter_bar.year_changed.connect(self._on_filter(self.proxy.set_year))
+        self.filter_bar.year_changed.connect(self._on_year)
         self.filter_bar.keyword_changed.connect(self._on_filter(self.proxy.set_keyword))
         self.filter_bar.keyword_changed.connect(self.detail.set_highlight)
         self.tree_view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.reports.add_requested.connect(self.new_report)
+        self.reports.correct_requested.connect(self.correct_report)
+        self.reports.delete_requested.connect(self.delete_report)
+        self.reports.history_requested.connect(self.show_history)
+        self.follow_up.target_activated.connect(self.select_target)
+        self.departments.target_activated.connect(self.select_target)
+        self.ctx.database_ready.connect(self._on_database_ready)
+        self.ctx.status_ready.connect(self._on_status)
+        self.ctx.data_changed.connect(self._on_data_changed)
+        self.ctx.failed.connect(lambda msg: self.statusBar().showMessage(msg, 15000))
 
         self.set_tree(tree)
         self._restore_state()
+        self._update_context_label()
+
+    def start(self) -> None:
+        """After the first paint: open the database in the background, then compute the lights."""
+        self.ctx.ensure_database()
 
     # -- content ---------------------------------------------------------------------------------
     def set_tree(self, tree: PlanTree | None) -> None:
         if tree:
             self.model.set_tree(tree)
-        self.detail.set_tree(tree)
-        if tree:
             self.filter_bar.set_choices(tree.departments, tree.years)
+        self.detail.set_tree(tree)
         self._after_filter()
         if self._data_dir:
             self.statusBar().showMessage(f"数据文件夹：{self._data_dir}")
 
     def select_measure(self, no: int) -> bool:
-        source = self.model.measure_index(no)
+        return self._select_source(self.model.measure_index(no))
+
+    def select_target(self, target_id: int) -> bool:
+        tree = self.model.tree()
+        node = next((t for m in tree.measures() for t in m.targets if t.id == target_id), None) if tree else None
+        if node is None:
+            return False
+        if not self.proxy.mapFromSource(self.model.index_of(node)).isValid():
+            self.filter_bar.reset()  # a filter hides it: show everything rather than nothing
+        self.tabs.setCurrentIndex(0)
+        return self._select_source(self.model.index_of(node))
+
+    def _select_source(self, source: QModelIndex) -> bool:
         index = self.proxy.mapFromSource(source)
         if not index.isValid():
             return False
@@ -125,6 +182,187 @@ class MainWindow(QMainWindow):
                     out.append(node.no)
         return out
 
+    # -- status ----------------------------------------------------------------------------------
+    def _on_database_ready(self) -> None:
+        self.ctx.refresh_status(self.model.tree())
+        self._load_selection_data()
+
+    def _on_data_changed(self) -> None:
+        self.ctx.refresh_status(self.model.tree())
+        self._load_selection_data()
+
+    def _on_status(self, snap) -> None:
+        self.model.set_status(snap, self.filter_bar.year.currentData())
+        follow = self.follow_up.set_snapshot(snap)
+        self.departments.set_snapshot(snap)
+        self.tabs.setTabText(1, f"督办（{follow}）")
+        self.detail.set_status(snap)
+        self._update_context_label()
+
+    def _update_context_label(self) -> None:
+        snap = self.model.status()
+        period = f" · 当前周期 {snap.period.code}" if snap else ""
+        self.context_label.setText(f"用户：{self.ctx.user} · {self.ctx.today().isoformat()}{period}")
+
+    # -- reports ---------------------------------------------------------------------------------
+    def _load_selection_data(self) -> None:
+        node = self.current_node()
+        if self.ctx.db is None or not isinstance(node, (MeasureNode, TargetNode)):
+            self.reports.set_reports([], None, can_add=isinstance(node, (MeasureNode, TargetNode)))
+            return
+        from ..services.indicators import indicator_rows
+        from ..services.progress import list_reports
+
+        measure = node if isinstance(node, MeasureNode) else node.measure
+
+        def read(session):
+            if isinstance(node, TargetNode):
+                reports = list_reports(session, target_id=node.id)
+            else:
+                reports = list_reports(session, measure_no=node.no)
+            return node, reports, indicator_rows(session, measure.no)
+
+        self.ctx.read(read, self._show_selection_data, key="selection")
+
+    def _show_selection_data(self, result) -> None:
+        node, reports, rows = result
+        if node is not self.current_node():
+            return
+        heading = f"措施{node.measure.no}·{node.year}年" if isinstance(node, TargetNode) else f"措施{node.no}"
+        self.reports.set_reports(reports, heading, can_add=True)
+        self.detail.set_actuals({r["indicator_id"]: r for r in rows})
+
+    def _target_for_entry(self) -> TargetNode | None:
+        node = self.current_node()
+        if isinstance(node, TargetNode):
+            return node
+        if isinstance(node, MeasureNode):
+            year = self.model.focus_year()
+            return next((t for t in node.targets if t.year == year), node.targets[0] if node.targets else None)
+        return None
+
+    def _report_form(self, target: TargetNode, base=None):
+        from ..domain.periods import periods_in
+        from ..services import progress as svc
+        from ..services.settings import load_settings
+        from .report_form import ReportForm
+
+        with self.ctx.db.sessions() as s:
+            d = svc.form_defaults(s, target.id, self.ctx.today(), self.ctx.user)
+            scheme = load_settings(s).scheme
+        if base is not None:
+            def submit(report, _values):
+                return self.ctx.write(lambda s: svc.correct_report(s, base.id, report, self.ctx.user, self.ctx.today()))
+            period, day, department, reporter = base.period, base.report_date, base.department, base.reporter
+            status, percent = base.status, base.percent
+        else:
+            def submit(report, values):
+                return self.ctx.write(lambda s: svc.add_report(s, target.id, report, self.ctx.user, self.ctx.today(),
+                                                               indicator_values=values))
+            period, day, department, reporter = d.period, d.report_date, d.department, d.reporter
+            status, percent = d.status, d.percent
+        periods = [p.code for p in periods_in(self.model.tree().years, scheme) if p.year >= target.year]
+        return ReportForm(target, period=period, periods=periods, report_date=day, department=department,
+                          departments=d.departments, reporter=reporter, status=status, percent=percent,
+                          submit=submit, base=base, parent=self)
+
+    def new_report(self):
+        """Open the report form for the selected target (for a measure: its target of the year shown)."""
+        target = self._target_for_entry()
+        if target is None:
+            self.statusBar().showMessage("请先在左侧选择一项措施或年度目标", 5000)
+            return None
+        if self.ctx.db is None:
+            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
+            return None
+        form = self._report_form(target)
+        form.open()
+        return form
+
+    def correct_report(self, report):
+        target = self._find_target(report.target_id)
+        if target is None or self.ctx.db is None:
+            return None
+        form = self._report_form(target, base=report)
+        form.open()
+        return form
+
+    def delete_report(self, report) -> bool:
+        from ..services import progress as svc
+
+        reason, ok = QInputDialog.getText(
+            self, "删除报告", f"删除报告 #{report.id}（措施{report.measure_no}·{report.year}年 {report.period}）。\n"
+            "报告不会真正消失，会连同删除原因保留在修订历史中。\n删除原因：")
+        if not ok:
+            return False
+        try:
+            self.ctx.write(lambda s: svc.delete_report(s, report.id, reason, self.ctx.user))
+        except svc.ProgressError as exc:
+            QMessageBox.warning(self, "无法删除", str(exc))
+            return False
+        return True
+
+    def show_history(self, report):
+        from ..services.progress import report_history
+        from .reports_panel import HistoryDialog
+
+        with self.ctx.db.sessions() as s:
+            revisions = report_history(s, report.series_id)
+        dialog = HistoryDialog(revisions, self)
+        dialog.open()
+        return dialog
+
+    def _find_target(self, target_id: int) -> TargetNode | None:
+        tree = self.model.tree()
+        return next((t for m in tree.measures() for t in m.targets if t.id == target_id), None) if tree else None
+
+    # -- periods and settings --------------------------------------------------------------------
+    def close_period(self) -> None:
+        from ..services import progress as svc
+
+        snap = self.model.status()
+        current = snap.period.code if snap else ""
+        code, ok = QInputDialog.getText(self, "关闭填报周期",
+                                        "关闭后，该周期的报告将被锁定，不能再新增、修订或删除。\n周期（如 2025Q3）：",
+                                        text=current)
+        if not ok:
+            return
+        try:
+            self.ctx.write(lambda s: svc.close_period(s, code, self.ctx.user))
+        except svc.ProgressError as exc:
+            QMessageBox.warning(self, "无法关闭", str(exc))
+            return
+        self.statusBar().showMessage(f"已关闭填报周期 {code.upper()}", 8000)
+
+    def reopen_period(self) -> None:
+        from ..services import progress as svc
+
+        with self.ctx.db.sessions() as s:
+            closed = sorted(svc.closed_periods(s))
+        if not closed:
+            QMessageBox.information(self, "重新开放填报周期", "目前没有已关闭的周期。")
+            return
+        code, ok = QInputDialog.getItem(self, "重新开放填报周期", "选择周期（仅管理员）：", closed, len(closed) - 1, False)
+        if not ok:
+            return
+        reason, ok = QInputDialog.getText(self, "重新开放填报周期", f"重新开放 {code} 的原因（将记入留痕）：")
+        if not ok:
+            return
+        try:
+            self.ctx.write(lambda s: svc.reopen_period(s, code, reason, self.ctx.user))
+        except svc.ProgressError as exc:
+            QMessageBox.warning(self, "无法重新开放", str(exc))
+            return
+        self.statusBar().showMessage(f"已重新开放填报周期 {code}", 8000)
+
+    def edit_settings(self):
+        from .settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, self)
+        dialog.accepted.connect(self._update_context_label)
+        dialog.open()
+        return dialog
+
     # -- filters ---------------------------------------------------------------------------------
     def _on_filter(self, setter):
         def apply(value) -> None:
@@ -134,6 +372,11 @@ class MainWindow(QMainWindow):
 
     def _on_department(self, name, role) -> None:
         self.proxy.set_department(name, role)
+        self._after_filter()
+
+    def _on_year(self, year) -> None:
+        self.proxy.set_year(year)
+        self.model.set_year(year)
         self._after_filter()
 
     def _after_filter(self) -> None:
@@ -152,38 +395,58 @@ class MainWindow(QMainWindow):
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_node(current.data(NodeRole) if current.isValid() else None)
+        self._load_selection_data()
 
     # -- menus -----------------------------------------------------------------------------------
+    def _action(self, menu, label: str, slot, shortcut=None) -> QAction:
+        action = QAction(label, self)
+        if shortcut is not None:
+            action.setShortcut(shortcut)
+        action.triggered.connect(lambda _checked=False: slot())
+        menu.addAction(action)
+        return action
+
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
-        open_dir = QAction("打开数据文件夹", self)
-        open_dir.triggered.connect(self._open_data_dir)
-        file_menu.addAction(open_dir)
+        self._action(file_menu, "打开数据文件夹", self._open_data_dir)
         file_menu.addSeparator()
-        quit_action = QAction("退出(&X)", self)
-        quit_action.setShortcut(QKeySequence.StandardKey.Quit)
-        quit_action.triggered.connect(self.close)
-        file_menu.addAction(quit_action)
+        self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
+
+        report_menu = self.menuBar().addMenu("填报(&R)")
+        self.new_report_action = self._action(report_menu, "填报进展…", self.new_report, QKeySequence("Ctrl+N"))
+        report_menu.addSeparator()
+        self._action(report_menu, "关闭填报周期…", self.close_period)
+        self._action(report_menu, "重新开放填报周期…（管理员）", self.reopen_period)
+        report_menu.addSeparator()
+        self._action(report_menu, "用户与预警设置…", self.edit_settings)
 
         view_menu = self.menuBar().addMenu("视图(&V)")
-        find = QAction("搜索", self)
-        find.setShortcut(QKeySequence.StandardKey.Find)
-        find.triggered.connect(lambda: (self.filter_bar.keyword.setFocus(), self.filter_bar.keyword.selectAll()))
-        view_menu.addAction(find)
-        for label, slot in (("全部展开", self.tree_view.expandAll), ("全部折叠", self.tree_view.collapseAll),
-                            ("清除筛选", self.filter_bar.reset)):
-            action = QAction(label, self)
-            action.triggered.connect(slot)
-            view_menu.addAction(action)
+        self._action(view_menu, "搜索", lambda: (self.filter_bar.keyword.setFocus(), self.filter_bar.keyword.selectAll()),
+                     QKeySequence.StandardKey.Find)
+        self._action(view_menu, "全部展开", self.tree_view.expandAll)
+        self._action(view_menu, "全部折叠", self.tree_view.collapseAll)
+        self._action(view_menu, "清除筛选", self.filter_bar.reset)
 
         help_menu = self.menuBar().addMenu("帮助(&H)")
-        about = QAction("关于", self)
-        about.triggered.connect(self._about)
-        help_menu.addAction(about)
+        self._action(help_menu, "预警规则", self._explain_lights)
+        self._action(help_menu, "关于", self._about)
 
     def _open_data_dir(self) -> None:
         if self._data_dir:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._data_dir)))
+
+    def _explain_lights(self) -> None:
+        snap = self.model.status()
+        t = snap.thresholds if snap else None
+        margins = f"{t.green_margin:g} / {t.yellow_margin:g}" if t else "10 / 25"
+        QMessageBox.information(self, "预警规则", (
+            "应完成进度 = 当年已过去的天数占全年的比例。\n"
+            f"正常（绿●）：完成度不低于应完成进度减 {margins.split(' / ')[0]} 个百分点；\n"
+            f"关注（黄▲）：低于上述但不低于应完成进度减 {margins.split(' / ')[1]} 个百分点，或报告为“暂缓”；\n"
+            "滞后（红✕）：更低，或报告为“滞后”；\n"
+            "逾期（深红‼）：年度已过仍未完成；\n"
+            "未填报（灰？）：当前填报周期没有报告；未开始（○）：年度尚未开始；已完成（蓝✓）。\n"
+            "措施、任务、部门的汇总取其年度目标完成度的平均值（未填报按 0 计），再按同样规则判断。"))
 
     def _about(self) -> None:
         QMessageBox.about(self, "关于", f"<b>强基固本三年行动计划 · 进展管理</b> {__version__}<br>"
@@ -196,11 +459,13 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(*DEFAULT_SIZE)
-        splitter = self._settings.value("window/splitter")
-        if isinstance(splitter, QByteArray) and not splitter.isEmpty():
-            self.splitter.restoreState(splitter)
-        else:
-            self.splitter.setSizes([DEFAULT_SIZE[0] * 11 // 20, DEFAULT_SIZE[0] * 9 // 20])
+        for key, splitter, default in (("window/splitter", self.splitter, [700, 580]),
+                                       ("window/rightSplitter", self.right_splitter, [380, 260])):
+            state = self._settings.value(key)
+            if isinstance(state, QByteArray) and not state.isEmpty():
+                splitter.restoreState(state)
+            else:
+                splitter.setSizes(default)
         header = self._settings.value("window/treeHeader")
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.tree_view.header().restoreState(header)
@@ -208,9 +473,11 @@ class MainWindow(QMainWindow):
     def save_state(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/splitter", self.splitter.saveState())
+        self._settings.setValue("window/rightSplitter", self.right_splitter.saveState())
         self._settings.setValue("window/treeHeader", self.tree_view.header().saveState())
         self._settings.sync()
 
     def closeEvent(self, event) -> None:
         self.save_state()
+        self.ctx.workers.wait()
         super().closeEvent(event)

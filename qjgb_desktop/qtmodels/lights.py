@@ -1,0 +1,60 @@
+"""How a state looks: colour plus a shape, so lights read without colour (colour-blind users, grey print)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
+
+from ..domain.status import COMPLETED, GREEN, NOT_REPORTED, NOT_STARTED, OVERDUE, RED, YELLOW
+
+# Okabe–Ito inspired colours, distinguishable with the common colour-vision deficiencies.
+COLORS = {
+    COMPLETED: "#0072B2", GREEN: "#009E73", YELLOW: "#E69F00", RED: "#D55E00", OVERDUE: "#8B1A1A",
+    NOT_REPORTED: "#6E6E6E", NOT_STARTED: "#B0B0B0",
+}
+SYMBOLS = {COMPLETED: "✓", GREEN: "●", YELLOW: "▲", RED: "✕", OVERDUE: "‼", NOT_REPORTED: "？", NOT_STARTED: "○"}
+
+
+def state_text(state: str) -> str:
+    return f"{SYMBOLS.get(state, '')} {state}"
+
+
+@cache
+def state_icon(state: str, size: int = 14) -> QIcon:
+    pix = QPixmap(size * 2, size * 2)  # drawn at 2x for high-DPI screens
+    pix.setDevicePixelRatio(2)
+    pix.fill(Qt.GlobalColor.transparent)
+    p = QPainter(pix)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    color = QColor(COLORS.get(state, "#999999"))
+    p.setPen(QPen(color.darker(140), 1))
+    p.setBrush(QBrush(color))
+    r = QRectF(1.5, 1.5, size - 3, size - 3)
+    if state == YELLOW:
+        p.drawPolygon(QPolygonF([QPointF(size / 2, 1.5), QPointF(size - 1.5, size - 2), QPointF(1.5, size - 2)]))
+    elif state in (RED, OVERDUE):
+        p.drawRect(r)
+        p.setPen(QPen(QColor("white"), 1.6))
+        p.drawLine(QPointF(4, 4), QPointF(size - 4, size - 4))
+        p.drawLine(QPointF(size - 4, 4), QPointF(4, size - 4))
+    elif state == COMPLETED:
+        p.drawEllipse(r)
+        path = QPainterPath(QPointF(3.5, size / 2))
+        path.lineTo(size / 2 - 1, size - 4)
+        path.lineTo(size - 3.5, 4)
+        p.setPen(QPen(QColor("white"), 1.8))
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawPath(path)
+    elif state == NOT_STARTED:
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawEllipse(r)
+    elif state == NOT_REPORTED:
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(color, 1.6, Qt.PenStyle.DotLine))
+        p.drawEllipse(r)
+    else:
+        p.drawEllipse(r)
+    p.end()
+    return QIcon(pix)

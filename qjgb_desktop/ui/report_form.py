@@ -1,0 +1,220 @@
+"""The progress report form (填报进展): fast to fill, never loses what was typed.
+
+Enter (in a one-line field) or Ctrl+Enter (anywhere) saves; Tab goes through the fields in reading order. A
+refused save lists every problem at the top, marks the fields concerned and keeps everything as typed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QDate, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QScrollArea,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..domain.status import R_DONE, R_NOT_BEGUN, REPORT_STATUSES
+from ..domain.validation import ReportInput
+from ..services.plan_query import TargetNode
+
+ERROR_STYLE = "border: 1px solid #D55E00;"
+COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
+
+
+def _text_box(placeholder: str) -> QPlainTextEdit:
+    box = QPlainTextEdit()
+    box.setPlaceholderText(placeholder)
+    box.setTabChangesFocus(True)
+    box.setFixedHeight(66)
+    return box
+
+
+class ReportForm(QDialog):
+    """`submit(report_input, indicator_values)` saves or raises services.progress.ProgressError."""
+
+    def __init__(self, target: TargetNode, *, period: str, periods: list[str], report_date: date,
+                 department: str, departments: list[str], reporter: str, status: str = "正常推进", percent: int = 0,
+                 submit: Callable[[ReportInput, dict[int, str]], object], base=None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._submit = submit
+        self.saved = None
+        m = target.measure
+        self.setWindowTitle(f"{'修订报告 #' + str(base.id) if base else '填报进展'} · 措施{m.no} · {target.year}年")
+        self.setObjectName("reportForm")
+
+        heading = QLabel(f"<b>{m.no}. {m.title}</b> · {target.year}年度目标")
+        target_text = QPlainTextEdit(target.text, objectName="targetText")
+        target_text.setReadOnly(True)
+        target_text.setFixedHeight(72)
+        target_text.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        target_text.setStyleSheet("color:#444; background:#f6f6f6;")
+        self.errors = QLabel(objectName="formErrors")
+        self.errors.setWordWrap(True)
+        self.errors.setStyleSheet("color:#B23B00; background:#FFF4E5; padding:6px;")
+        self.errors.hide()
+
+        self.period = QComboBox(objectName="period")
+        self.period.addItems(periods if period in periods else [period, *periods])
+        self.period.setCurrentText(period)
+        self.report_date = QDateEdit(objectName="reportDate")
+        self.report_date.setCalendarPopup(True)
+        self.report_date.setDisplayFormat("yyyy-MM-dd")
+        self.report_date.setDate(QDate(report_date.year, report_date.month, report_date.day))
+        self.department = QComboBox(objectName="department")
+        for i, name in enumerate(departments):
+            self.department.addItem(f"{name}（牵头）" if i == 0 else name, name)
+        self.department.setCurrentIndex(max(0, self.department.findData(department)))
+        self.reporter = QLineEdit(reporter, objectName="reporter")
+        self.status = QComboBox(objectName="status")
+        self.status.addItems(REPORT_STATUSES)
+        self.percent = QSpinBox(objectName="percent")
+        self.percent.setRange(0, 100)
+        self.percent.setSuffix(" %")
+        self.work_done = _text_box("本周期做了什么、取得了什么成效")
+        self.problems = _text_box("存在的问题；进度滞后时写明原因")
+        self.next_steps = _text_box("下一步计划；进度滞后时写明整改措施")
+        self.work_done.setObjectName("done")
+        self.problems.setObjectName("problems")
+        self.next_steps.setObjectName("next_steps")
+
+        self.indicators = QTableWidget(len(m.indicators), 3, objectName="indicatorValues")
+        self.indicators.setHorizontalHeaderLabels(["指标", f"{target.year}年目标", "实际值"])
+        self.indicators.verticalHeader().hide()
+        self.indicators.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.indicators.setEditTriggers(QAbstractItemView.EditTrigger.AllEditTriggers)
+        self._indicator_ids = []
+        for row, ind in enumerate(m.indicators):
+            self._indicator_ids.append(ind.id)
+            name = QTableWidgetItem(f"{ind.name}（{ind.unit}）")
+            goal = ind.targets.get(target.year)
+            aim = QTableWidgetItem("—" if goal is None else f"{COMPARATOR_TEXT[ind.comparator]} {goal:g}")
+            for item in (name, aim):
+                item.setFlags(Qt.ItemFlag.ItemIsEnabled)
+            self.indicators.setItem(row, 0, name)
+            self.indicators.setItem(row, 1, aim)
+            self.indicators.setItem(row, 2, QTableWidgetItem(""))
+        self.indicators.setFixedHeight(min(28 * (len(m.indicators) + 1) + 4, 150))
+
+        form = QFormLayout()
+        form.addRow("填报周期", self.period)
+        form.addRow("填报日期", self.report_date)
+        form.addRow("填报部门", self.department)
+        form.addRow("填报人", self.reporter)
+        form.addRow("状态", self.status)
+        form.addRow("完成度", self.percent)
+        form.addRow("工作进展", self.work_done)
+        form.addRow("存在问题", self.problems)
+        form.addRow("下步计划", self.next_steps)
+        if m.indicators:
+            form.addRow("指标实际值", self.indicators)
+        self._field_widgets = {
+            "period": self.period, "report_date": self.report_date, "department": self.department,
+            "reporter": self.reporter, "status": self.status, "percent": self.percent, "done": self.work_done,
+            "problems": self.problems, "next_steps": self.next_steps, "value": self.indicators,
+            "as_of": self.report_date,
+        }
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
+        self.save_button.setText("保存 (Enter)")
+        self.save_button.setDefault(True)
+        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.accept)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.accept)
+
+        fields = QWidget()
+        fields.setLayout(form)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(fields)
+        layout = QVBoxLayout(self)
+        layout.addWidget(heading)
+        layout.addWidget(target_text)
+        layout.addWidget(self.errors)
+        layout.addWidget(scroll, 1)
+        layout.addWidget(buttons)
+        self.resize(680, 680)  # fits a 1366×768 screen; the fields scroll when there are many indicators
+
+        self.status.setCurrentText(status)
+        self.percent.setValue(percent)
+        if base is not None:
+            self.status.setCurrentText(base.status)
+            self.percent.setValue(base.percent)
+            self.work_done.setPlainText(base.done)
+            self.problems.setPlainText(base.problems)
+            self.next_steps.setPlainText(base.next_steps)
+            self.indicators.setEnabled(False)  # values are corrected on their own, not through a revision
+        self.status.currentTextChanged.connect(self._status_changed)
+        self.percent.valueChanged.connect(self._percent_changed)
+        if reporter:
+            self.status.setFocus()
+        else:
+            self.reporter.setFocus()
+
+    # (No attribute may shadow a QDialog virtual such as done(): Qt would call it and crash.)
+    # Keep status and percent consistent as the clerk types, instead of refusing later.
+    def _status_changed(self, status: str) -> None:
+        if status == R_DONE:
+            self.percent.setValue(100)
+        elif status == R_NOT_BEGUN:
+            self.percent.setValue(0)
+
+    def _percent_changed(self, value: int) -> None:
+        if value == 100 and self.status.currentText() != R_DONE:
+            self.status.setCurrentText(R_DONE)
+
+    def values(self) -> tuple[ReportInput, dict[int, str]]:
+        d = self.report_date.date()
+        report = ReportInput(
+            period=self.period.currentText(), report_date=date(d.year(), d.month(), d.day()),
+            department=self.department.currentData(), reporter=self.reporter.text(),
+            status=self.status.currentText(), percent=self.percent.value(), done=self.work_done.toPlainText(),
+            problems=self.problems.toPlainText(), next_steps=self.next_steps.toPlainText())
+        values = {}
+        for row, indicator_id in enumerate(self._indicator_ids):
+            text = self.indicators.item(row, 2).text().strip()
+            if text:
+                values[indicator_id] = text
+        return report, values
+
+    def show_problems(self, messages: list[str], fields: set[str] = frozenset()) -> None:
+        self.errors.setText("未保存，请修改：\n" + "\n".join(f"• {m}" for m in messages))
+        self.errors.show()
+        for name, widget in self._field_widgets.items():
+            widget.setStyleSheet(ERROR_STYLE if name in fields else "")
+
+    def accept(self) -> None:
+        from ..services.progress import ProgressError, ValidationFailed
+
+        if self.indicators.state() == QAbstractItemView.State.EditingState:
+            self.indicators.setCurrentItem(None)  # commit the cell being typed in
+        report, values = self.values()
+        try:
+            self.saved = self._submit(report, values)
+        except ValidationFailed as exc:
+            self.show_problems([str(p) for p in exc.problems], {p.field for p in exc.problems})
+            return
+        except ProgressError as exc:
+            self.show_problems([str(exc)])
+            return
+        super().accept()

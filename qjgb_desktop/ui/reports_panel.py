@@ -1,0 +1,114 @@
+"""Below the details: the selected target's (or measure's) progress reports, newest first, and what can be done
+with them: report (Ctrl+N), correct, delete with a reason, see every revision."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..qtmodels.reports import COL_DONE, ReportRole, ReportsTableModel
+
+
+def report_table(model: ReportsTableModel) -> QTableView:
+    view = QTableView()
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    view.setWordWrap(False)
+    header = view.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(COL_DONE, QHeaderView.ResizeMode.Stretch)
+    return view
+
+
+class ReportsPanel(QWidget):
+    add_requested = Signal()
+    correct_requested = Signal(object)
+    delete_requested = Signal(object)
+    history_requested = Signal(object)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("进展记录", objectName="reportsTitle")
+        self.model = ReportsTableModel(self)
+        self.table = report_table(self.model)
+        self.table.setObjectName("reportsTable")
+        self.add_button = QPushButton("填报进展 (Ctrl+N)", objectName="addReport")
+        self.correct_button = QPushButton("修订", objectName="correctReport")
+        self.delete_button = QPushButton("删除…", objectName="deleteReport")
+        self.history_button = QPushButton("修订历史", objectName="reportHistory")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.title, 1)
+        for b in (self.add_button, self.correct_button, self.delete_button, self.history_button):
+            buttons.addWidget(b)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.table)
+
+        self.add_button.clicked.connect(self.add_requested)
+        self.correct_button.clicked.connect(lambda: self._emit(self.correct_requested))
+        self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
+        self.history_button.clicked.connect(lambda: self._emit(self.history_requested))
+        self.table.doubleClicked.connect(lambda _i: self._emit(self.history_requested))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.set_reports([], None, can_add=False)
+
+    def selected_report(self):
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(ReportRole) if rows else None
+
+    def _emit(self, signal) -> None:
+        report = self.selected_report()
+        if report is not None:
+            signal.emit(report)
+
+    def set_reports(self, reports: list, heading: str | None, can_add: bool) -> None:
+        self.model.set_reports(reports)
+        self.title.setText(f"进展记录（{len(reports)}）" + (f" · {heading}" if heading else ""))
+        self.add_button.setEnabled(can_add)
+        if reports:
+            self.table.selectRow(0)
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.selected_report() is not None
+        for b in (self.correct_button, self.delete_button, self.history_button):
+            b.setEnabled(has)
+
+
+class HistoryDialog(QDialog):
+    """Every revision of one report, newest first, deleted ones included, with who and when."""
+
+    def __init__(self, revisions: list, parent=None) -> None:
+        super().__init__(parent)
+        first = revisions[-1]
+        self.setWindowTitle(f"修订历史 · 报告 #{first.series_id} · 措施{first.measure_no}·{first.year}年")
+        self.model = ReportsTableModel(self)
+        self.model.set_reports(revisions)
+        table = report_table(self.model)
+        notes = QLabel("<br>".join(
+            f"第{r.revision}版：{r.created_by} 于 {r.created_at:%Y-%m-%d %H:%M} 录入"
+            + (f"；{r.deleted_by} 于 {r.deleted_at:%Y-%m-%d %H:%M} 删除，原因：{r.delete_reason}" if r.deleted else "")
+            for r in revisions))
+        notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(table)
+        layout.addWidget(notes)
+        layout.addWidget(buttons)
+        self.resize(900, 360)

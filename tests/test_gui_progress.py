@@ -1,0 +1,198 @@
+"""Reporting progress in the window, as a clerk does: select, Ctrl+N, type, Enter; lights update in place."""
+
+from datetime import date
+
+import pytest
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtWidgets import QApplication, QInputDialog
+
+from qjgb_desktop.app import create_main_window, load_tree
+from qjgb_desktop.qtmodels.plan_tree import COL_LAST, COL_PERCENT, COL_STATE, StateRole
+from qjgb_desktop.services.plan_query import TargetNode
+
+pytestmark = pytest.mark.gui
+TODAY = date(2026, 7, 2)
+
+
+def settle(win):
+    """Let background jobs finish and deliver their results (they may start further jobs)."""
+    for _ in range(100):
+        win.ctx.workers.wait()
+        QCoreApplication.processEvents()
+        if not win.ctx.workers.busy():
+            return
+    raise AssertionError("background work did not settle")
+
+
+@pytest.fixture
+def window(qtbot, db):
+    win = create_main_window(load_tree(db), db=db, today=TODAY)
+    win.ctx.set_user("王老师")
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    settle(win)
+    yield win
+    settle(win)
+
+
+def target_index(win, measure_no, year):
+    win.select_measure(measure_no)
+    measure = win.tree_view.currentIndex()
+    for row in range(win.proxy.rowCount(measure)):
+        index = win.proxy.index(row, 0, measure)
+        node = index.data()
+        if node.startswith(f"{year}年"):
+            return index
+    raise AssertionError
+
+
+def select_target(win, measure_no, year):
+    index = target_index(win, measure_no, year)
+    win.tree_view.setCurrentIndex(index)
+    settle(win)
+    return index
+
+
+def open_form(qtbot, win):
+    qtbot.keyClick(win.tree_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    form = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportForm" and w.isVisible())
+    return form
+
+
+def test_status_columns_show_after_start(window):
+    index = target_index(window, 13, 2026)
+    assert index.data(StateRole) == "未填报"
+    assert index.siblingAtColumn(COL_STATE).data() == "未填报"
+    assert index.siblingAtColumn(COL_PERCENT).data() == "0%"
+    past = target_index(window, 13, 2025)
+    assert past.data(StateRole) == "逾期"
+    assert target_index(window, 13, 2027).data(StateRole) == "未开始"
+    assert window.tabs.tabText(1).startswith("督办（")
+
+
+def test_ctrl_n_opens_the_form_with_sensible_defaults(qtbot, window):
+    select_target(window, 13, 2026)
+    form = open_form(qtbot, window)
+    assert form.period.currentText() == "2026Q3"
+    assert form.report_date.date().toString("yyyy-MM-dd") == "2026-07-02"
+    assert form.department.currentData() == "区教委"
+    assert form.reporter.text() == "王老师"
+    assert form.indicators.rowCount() == 7  # measure 13's indicators, to enter actuals
+    form.reject()
+
+
+def test_a_refused_save_keeps_what_was_typed_then_saving_updates_the_row_in_place(qtbot, window):
+    index = select_target(window, 13, 2026)
+    form = open_form(qtbot, window)
+    form.percent.setValue(30)  # 20 points behind on 2 July: 关注, so a cause is asked for
+    form.work_done.setPlainText("完成春季招聘")
+    qtbot.keyClick(form.reporter, Qt.Key.Key_Return)  # Enter saves
+    assert form.isVisible()
+    assert "存在问题" in form.errors.text() and "下步计划" in form.errors.text()
+    assert form.work_done.toPlainText() == "完成春季招聘" and form.percent.value() == 30
+
+    resets = []
+    window.model.modelReset.connect(lambda: resets.append(1))
+    changed = []
+    window.model.dataChanged.connect(lambda a, b, roles: changed.append(window.model.node(a)))
+    form.problems.setPlainText("非京生源指标下达较晚")
+    form.next_steps.setPlainText("9月补充招聘")
+    form.indicators.item(1, 2).setText("9.5")
+    qtbot.keyClick(form.reporter, Qt.Key.Key_Return)
+    assert not form.isVisible(), form.errors.text()
+    settle(window)
+    assert resets == []  # rows updated, not the model reset
+    assert any(isinstance(n, TargetNode) and n.measure.no == 13 and n.year == 2026 for n in changed)
+    assert window.tree_view.currentIndex() == index  # selection kept
+    assert index.data(StateRole) == "关注"
+    assert index.siblingAtColumn(COL_PERCENT).data() == "30%"
+    assert index.siblingAtColumn(COL_LAST).data() == "2026-07-02"
+    assert window.reports.model.rowCount() == 1
+    report = window.reports.model.report(0)
+    assert (report.reporter, report.percent, report.problems) == ("王老师", 30, "非京生源指标下达较晚")
+    text = window.detail.toPlainText()
+    assert "关注" in text and "9.5" in text  # the state line and the indicator's actual value
+
+
+def add_report(qtbot, window, percent=60):
+    select_target(window, 13, 2026)
+    form = open_form(qtbot, window)
+    form.percent.setValue(percent)
+    form.work_done.setPlainText("首次填报")
+    form.accept()
+    assert not form.isVisible(), form.errors.text()
+    settle(window)
+
+
+def test_correction_creates_a_revision_visible_in_history(qtbot, window):
+    add_report(qtbot, window)
+    window.reports.correct_button.click()
+    form = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportForm" and w.isVisible())
+    assert form.percent.value() == 60 and form.work_done.toPlainText() == "首次填报"
+    form.percent.setValue(65)
+    form.work_done.setPlainText("更正：实际完成65%")
+    form.accept()
+    settle(window)
+    assert window.reports.model.rowCount() == 1
+    assert window.reports.model.report(0).revision == 2
+    dialog = window.show_history(window.reports.model.report(0))
+    assert dialog.model.rowCount() == 2
+    assert [r.percent for r in dialog.model.reports()] == [65, 60]
+    dialog.close()
+
+
+def test_delete_asks_for_a_reason_and_keeps_the_record(qtbot, window, monkeypatch):
+    add_report(qtbot, window)
+    report = window.reports.model.report(0)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: ("重复填报", True)))
+    window.reports.delete_button.click()
+    settle(window)
+    assert window.reports.model.rowCount() == 0
+    dialog = window.show_history(report)
+    assert dialog.model.report(0).deleted and dialog.model.report(0).delete_reason == "重复填报"
+    dialog.close()
+
+
+def test_follow_up_tab_and_jumping_to_a_target(qtbot, window):
+    follow = window.follow_up
+    assert follow.model.rowCount() >= 2  # lead departments with overdue 2025 targets
+    first_dept = follow.model.item(0, 0)
+    child = first_dept.child(0, 0)
+    target_id = child.data(Qt.ItemDataRole.UserRole + 1)
+    window.tabs.setCurrentIndex(1)
+    follow.view.doubleClicked.emit(follow.model.indexFromItem(child))
+    assert window.tabs.currentIndex() == 0
+    assert window.current_node().id == target_id
+
+
+def test_department_tab_lists_each_departments_targets(window):
+    deps = window.departments
+    names = [deps.model.item(r, 0).text() for r in range(deps.model.rowCount())]
+    assert "区教委" in names and "区政府教育督导室" in names
+    deps.table.selectRow(names.index("区政府教育督导室"))
+    rows = [(deps.targets_model.item(r, 0).text(), deps.targets_model.item(r, 1).text())
+            for r in range(deps.targets_model.rowCount())]
+    assert rows == [("配合", "20. 完善教育督导机制")] * 3
+
+
+def test_year_filter_changes_what_measure_rows_summarise(window):
+    window.select_measure(13)
+    measure = window.tree_view.currentIndex()
+    assert window.model.focus_year() == 2026
+    assert measure.siblingAtColumn(COL_STATE).data() == "未填报"
+    window.filter_bar.select_year(2025)
+    measure = window.proxy.mapFromSource(window.model.measure_index(13))
+    assert measure.siblingAtColumn(COL_STATE).data() == "逾期"
+
+
+def test_closing_a_period_in_the_window_locks_it(qtbot, window, monkeypatch):
+    add_report(qtbot, window)
+    monkeypatch.setattr(QInputDialog, "getText", staticmethod(lambda *a, **k: (k.get("text", "2026Q3"), True)))
+    window.close_period()
+    window.reports.correct_button.click()
+    form = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportForm" and w.isVisible())
+    form.percent.setValue(70)
+    form.accept()
+    assert form.isVisible() and "已关闭" in form.errors.text()
+    form.reject()
