@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from qjgb_desktop.domain.periods import PeriodError, parse_period, period_of, periods_in
+from qjgb_desktop.domain.periods import PeriodError, covering_codes, parse_period, period_of, periods_in
 from qjgb_desktop.domain.status import (
     COMPLETED, GREEN, NOT_REPORTED, NOT_STARTED, OVERDUE, RED, YELLOW, LatestReport, Thresholds, expected_percent,
     meets, rollup, target_percent, target_state,
@@ -145,3 +145,8 @@ def test_numbers_as_clerks_type_them():
     assert parse_number("nan") is None
     value, problems = check_indicator_value("abc", date(2026, 1, 1), today=date(2026, 7, 2), plan_years=[2025, 2026, 2027])
     assert value is None and "请输入数字" in problems[0].message
+
+
+def test_reports_of_the_other_scheme_count_for_the_period():
+    assert covering_codes(parse_period("2025Q3")) == ["2025Q3", "2025-07", "2025-08", "2025-09"]
+    assert set(covering_codes(parse_period("2025-08"))) == {"2025-08", "2025Q3"}

@@ -53,7 +53,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('progress_report', schema=None) as batch_op:
         batch_op.create_index('ix_progress_report_period', ['period'], unique=False)
-        batch_op.create_index('ix_progress_report_target_current', ['yearly_target_id', 'is_current', 'deleted'], unique=False)
+        batch_op.create_index('ix_progress_report_latest', ['yearly_target_id', 'is_current', 'deleted', 'report_date', 'id'], unique=False)
 
     op.create_table('indicator_value',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -83,7 +83,7 @@ def downgrade() -> None:
 
     op.drop_table('indicator_value')
     with op.batch_alter_table('progress_report', schema=None) as batch_op:
-        batch_op.drop_index('ix_progress_report_target_current')
+        batch_op.drop_index('ix_progress_report_latest')
         batch_op.drop_index('ix_progress_report_period')
 
     op.drop_table('progress_report')

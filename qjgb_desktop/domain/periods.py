@@ -66,3 +66,14 @@ def periods_in(years: list[int], scheme: str = QUARTERLY) -> list[Period]:
 
 def scheme_of(code: str) -> str:
     return QUARTERLY if "Q" in code.upper() else MONTHLY
+
+
+def covering_codes(period: Period) -> list[str]:
+    """The codes under which a report counts for this period: its own, and those of the other scheme that
+    cover the same months (a monthly report counts for its quarter, a quarterly one for its months).
+    Always four, so a statement can bind them as fixed parameters."""
+    if "Q" in period.code:
+        first = int(period.code[-1]) * 3 - 2
+        return [period.code] + [f"{period.year}-{m:02d}" for m in range(first, first + 3)]
+    quarter = period_of(period.start, QUARTERLY).code
+    return [period.code, quarter, period.code, period.code]

@@ -19,6 +19,9 @@ class PlanFilterProxy(QSortFilterProxyModel):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setRecursiveFilteringEnabled(True)
+        # What the filter looks at (titles, texts, departments, years) never changes with progress, so a
+        # status update need not re-run it for every row; criteria changes re-filter explicitly.
+        self.setDynamicSortFilter(False)
         self._department: str | None = None
         self._role = ROLE_ANY
         self._year: int | None = None

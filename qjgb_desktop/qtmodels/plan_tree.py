@@ -98,11 +98,19 @@ class PlanTreeModel(QAbstractItemModel):
         return self._status.year if self._status else None
 
     def _signal_changed(self, old: dict) -> None:
+        """One dataChanged per parent, spanning its changed rows (fewer signals than one per row)."""
         first, last = STATUS_COLUMNS[0], STATUS_COLUMNS[-1]
+        spans: dict[int, list[int]] = {}  # parent key -> [first changed key, last changed key]
         for key, node in self._nodes.items():
             if self._status_values(node) != old.get(key):
-                row = self._rows[key]
-                self.dataChanged.emit(self.createIndex(row, first, key), self.createIndex(row, last, key))
+                span = spans.setdefault(self._parents[key], [key, key])
+                if self._rows[key] < self._rows[span[0]]:
+                    span[0] = key
+                if self._rows[key] > self._rows[span[1]]:
+                    span[1] = key
+        for top, bottom in spans.values():
+            self.dataChanged.emit(self.createIndex(self._rows[top], first, top),
+                                  self.createIndex(self._rows[bottom], last, bottom))
 
     def _status_values(self, node: Node) -> tuple | None:
         """(state, percent, last report date) of a row, or None before the first snapshot."""

@@ -11,8 +11,8 @@ from .progress import indicator_values
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 
 
-def indicator_rows(session: Session, measure_no: int | None = None) -> list[dict]:
-    tree = plan_tree(session)
+def indicator_rows(session: Session, measure_no: int | None = None, tree=None) -> list[dict]:
+    tree = tree or plan_tree(session)
     rows = []
     for m in tree.measures() if tree else []:
         if measure_no is not None and m.no != measure_no:

@@ -9,7 +9,7 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..domain.periods import Period, period_of
+from ..domain.periods import Period, covering_codes, period_of
 from ..domain.status import (
     NEEDS_FOLLOW_UP,
     SEVERITY,
@@ -23,20 +23,26 @@ from ..domain.status import (
 from .plan_query import PlanTree, plan_tree
 from .settings import load_settings
 
-# Latest counting report per target: current revision, not deleted, newest by date then entry.
+# Latest counting report per target (current revision, not deleted, newest by date then entry): one seek per
+# target on ix_progress_report_latest, whatever the number of reports.
 LATEST_SQL = """
-SELECT yearly_target_id, status, percent, report_date, reporter, department FROM (
-  SELECT r.yearly_target_id, r.status, r.percent, r.report_date, r.reporter, d.name AS department,
-         ROW_NUMBER() OVER (PARTITION BY r.yearly_target_id ORDER BY r.report_date DESC, r.id DESC) AS rn
-  FROM progress_report r JOIN department d ON d.id = r.department_id
-  WHERE r.is_current AND NOT r.deleted
-) latest WHERE rn = 1
+SELECT t.id, r.status, r.percent, r.report_date, r.reporter, d.name
+FROM yearly_target t
+JOIN progress_report r ON r.id = (
+  SELECT r2.id FROM progress_report r2
+  WHERE r2.yearly_target_id = t.id AND r2.is_current = :yes AND r2.deleted = :no
+  ORDER BY r2.report_date DESC, r2.id DESC LIMIT 1)
+JOIN department d ON d.id = r.department_id
 """
-# Targets with a report in the current period (by its code, or dated inside it under another scheme).
+# Targets with a counting report for the current period (its code, or the other scheme's codes for it).
 REPORTED_SQL = """
 SELECT DISTINCT yearly_target_id FROM progress_report
-WHERE is_current AND NOT deleted AND (period = :code OR (report_date >= :start AND report_date <= :end))
+WHERE period IN (:p0, :p1, :p2, :p3) AND is_current = :yes AND deleted = :no
 """
+
+
+def sql_params(period: Period) -> dict:
+    return {"yes": True, "no": False, **{f"p{i}": code for i, code in enumerate(covering_codes(period))}}
 
 
 @dataclass(frozen=True)
@@ -75,10 +81,9 @@ def compute_status(session: Session, today: date, tree: PlanTree | None = None) 
     snap = StatusSnapshot(today, year, period_of(today, settings.scheme), settings.thresholds, tree=tree)
     if tree is None:
         return snap
-    latest: dict[int, tuple] = {row[0]: row[1:] for row in session.execute(text(LATEST_SQL))}
-    p = snap.period
-    reported = {row[0] for row in session.execute(text(REPORTED_SQL),
-                                                  {"code": p.code, "start": p.start, "end": p.end})}
+    params = sql_params(snap.period)
+    latest: dict[int, tuple] = {row[0]: row[1:] for row in session.execute(text(LATEST_SQL), params)}
+    reported = {row[0] for row in session.execute(text(REPORTED_SQL), params)}
     t = settings.thresholds
     for m in tree.measures():
         for target in m.targets:

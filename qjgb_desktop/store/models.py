@@ -187,7 +187,8 @@ class ProgressReport(Base):
     __tablename__ = "progress_report"
     __table_args__ = (
         UniqueConstraint("series_id", "revision"),
-        Index("ix_progress_report_target_current", "yearly_target_id", "is_current", "deleted"),
+        # One index seek per target finds its latest counting report (services.status.LATEST_SQL).
+        Index("ix_progress_report_latest", "yearly_target_id", "is_current", "deleted", "report_date", "id"),
         Index("ix_progress_report_period", "period"),
     )
 

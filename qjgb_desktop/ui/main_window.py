@@ -214,13 +214,14 @@ class MainWindow(QMainWindow):
         from ..services.progress import list_reports
 
         measure = node if isinstance(node, MeasureNode) else node.measure
+        tree = self.model.tree()
 
         def read(session):
             if isinstance(node, TargetNode):
                 reports = list_reports(session, target_id=node.id)
             else:
                 reports = list_reports(session, measure_no=node.no)
-            return node, reports, indicator_rows(session, measure.no)
+            return node, reports, indicator_rows(session, measure.no, tree)
 
         self.ctx.read(read, self._show_selection_data, key="selection")
 

@@ -19,6 +19,9 @@ from PySide6.QtWidgets import (
 
 from ..qtmodels.reports import COL_DONE, ReportRole, ReportsTableModel
 
+# 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
+COLUMN_WIDTHS = (44, 64, 84, 96, 64, 64, 56, 200, 110)
+
 
 def report_table(model: ReportsTableModel) -> QTableView:
     view = QTableView()
@@ -29,8 +32,12 @@ def report_table(model: ReportsTableModel) -> QTableView:
     view.verticalHeader().hide()
     view.setWordWrap(False)
     header = view.horizontalHeader()
-    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Fixed starting widths: sizing to contents would measure every row of a long history.
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    for col, width in enumerate(COLUMN_WIDTHS):
+        header.resizeSection(col, width)
     header.setSectionResizeMode(COL_DONE, QHeaderView.ResizeMode.Stretch)
+    view.verticalHeader().setDefaultSectionSize(view.fontMetrics().height() + 8)
     return view
 
 
