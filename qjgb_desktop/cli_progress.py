@@ -68,6 +68,11 @@ def add_parsers(sub, common, parser_class) -> None:
     reopen.add_argument("--reason", required=True)
     persub.add_parser("list", parents=[common], help="列出已关闭的周期")
 
+    audit = sub.add_parser("audit", parents=[common], help="查看留痕（谁、何时、改了什么、改前改后）")
+    audit.add_argument("--limit", type=int, default=50, help="最近多少条（默认 50）")
+    audit.add_argument("--entity", help="只看某类记录，如 progress_report、closed_period、setting")
+    audit.add_argument("--json", action="store_true")
+
     admin = sub.add_parser("admin", parents=[common], help="管理员")
     admin.add_argument("action", choices=["add", "list"])
     admin.add_argument("name", nargs="?")
@@ -93,7 +98,7 @@ def _report_fields(p, required: bool) -> None:
     p.add_argument("--next", dest="next_steps", help="下步计划")
 
 
-COMMANDS = ("progress", "indicator", "status", "period", "admin", "settings")
+COMMANDS = ("progress", "indicator", "status", "period", "audit", "admin", "settings")
 
 
 def run(args, open_db) -> int:
@@ -114,7 +119,7 @@ def run(args, open_db) -> int:
 def _dispatch(args, db) -> int:
     handler = {
         "progress": _progress, "indicator": _indicator, "status": _status, "period": _period,
-        "admin": _admin, "settings": _settings,
+        "audit": _audit, "admin": _admin, "settings": _settings,
     }[args.command]
     return handler(args, db)
 
@@ -254,6 +259,22 @@ def _period(args, db) -> int:
         else:
             svc.reopen_period(s, args.period, args.reason, user)
             print(f"已重新开放填报周期 {args.period.upper()}（原因已记录）")
+    return EXIT_OK
+
+
+def _audit(args, db) -> int:
+    from .services.audit import describe_change, list_events
+
+    with db.sessions() as s:
+        events = list_events(s, args.limit, args.entity)
+    if args.json:
+        json.dump(events, sys.stdout, ensure_ascii=False, indent=2, default=str)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    for e in events:
+        reason = f"（原因：{e['reason']}）" if e["reason"] else ""
+        print(f"{e['at']} {e['actor']} {e['action']} {e['entity']}#{e['entity_id'] or ''}{reason}  "
+              f"{describe_change(e['before'], e['after'])[:160]}")
     return EXIT_OK
 
 

@@ -116,3 +116,16 @@ def test_settings(cli):
     assert code == 0 and "5 个百分点" in out and "按月" in out
     code, _, err = cli("settings", "--green-margin", "50")
     assert code == 2 and "阈值" in err
+
+
+def test_audit_log_shows_who_what_before_and_after(cli):
+    cli("progress", "add", "--measure", "3", "--year", "2025", "--status", "正常推进", "--percent", "50",
+        "--date", "2025-06-30")
+    cli("progress", "correct", "1", "--percent", "55")
+    code, out, _ = cli("audit", "--entity", "progress_report", "--json")
+    events = json.loads(out)
+    assert [e["action"] for e in events] == ["report.correct", "report.add"]
+    assert events[0]["actor"] == "王老师"
+    assert events[0]["before"]["percent"] == 50 and events[0]["after"]["percent"] == 55
+    code, out, _ = cli("audit", "--limit", "1")
+    assert "report.correct" in out and "percent: 50 → 55" in out

@@ -196,3 +196,18 @@ def test_closing_a_period_in_the_window_locks_it(qtbot, window, monkeypatch):
     form.accept()
     assert form.isVisible() and "已关闭" in form.errors.text()
     form.reject()
+
+
+def test_an_indicator_value_entered_on_its_own(qtbot, window):
+    select_target(window, 12, 2026)
+    dialog = window.enter_indicator_value()
+    dialog.indicator.setCurrentIndex(dialog.indicator.findText("校科级干部平均年龄", Qt.MatchFlag.MatchStartsWith))
+    dialog.value.setText("四十九")
+    dialog.accept()
+    assert dialog.isVisible() and "请输入数字" in dialog.errors.text()
+    dialog.value.setText("49.1")
+    qtbot.keyClick(dialog.value, Qt.Key.Key_Return)
+    assert not dialog.isVisible()
+    settle(window)
+    text = window.detail.toPlainText()
+    assert "49.1" in text and "达标" in text  # 2026 target ≤ 49.2

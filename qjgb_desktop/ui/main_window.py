@@ -120,6 +120,7 @@ class MainWindow(QMainWindow):
         self.reports.correct_requested.connect(self.correct_report)
         self.reports.delete_requested.connect(self.delete_report)
         self.reports.history_requested.connect(self.show_history)
+        self.reports.indicator_requested.connect(self.enter_indicator_value)
         self.follow_up.target_activated.connect(self.select_target)
         self.departments.target_activated.connect(self.select_target)
         self.ctx.database_ready.connect(self._on_database_ready)
@@ -230,7 +231,7 @@ class MainWindow(QMainWindow):
         if node is not self.current_node():
             return
         heading = f"措施{node.measure.no}·{node.year}年" if isinstance(node, TargetNode) else f"措施{node.no}"
-        self.reports.set_reports(reports, heading, can_add=True)
+        self.reports.set_reports(reports, heading, can_add=True, one_year=isinstance(node, TargetNode))
         self.detail.set_actuals({r["indicator_id"]: r for r in rows})
 
     def _target_for_entry(self) -> TargetNode | None:
@@ -287,6 +288,24 @@ class MainWindow(QMainWindow):
         form = self._report_form(target, base=report)
         form.open()
         return form
+
+    def enter_indicator_value(self):
+        """The selected measure's (or target's) indicator values, entered on their own."""
+        from ..services import progress as svc
+        from .indicator_dialog import IndicatorValueDialog
+
+        node = self.current_node()
+        measure = node.measure if isinstance(node, TargetNode) else node
+        if not isinstance(measure, MeasureNode) or not measure.indicators or self.ctx.db is None:
+            self.statusBar().showMessage("请先选择一项有量化指标的措施或年度目标", 5000)
+            return None
+
+        def submit(indicator_id, value, as_of, note):
+            return self.ctx.write(lambda s: svc.set_indicator_value(s, indicator_id, value, as_of, self.ctx.user,
+                                                                    self.ctx.today(), note=note))
+        dialog = IndicatorValueDialog(measure, self.ctx.today(), submit, self)
+        dialog.open()
+        return dialog
 
     def delete_report(self, report) -> bool:
         from ..services import progress as svc
@@ -415,6 +434,7 @@ class MainWindow(QMainWindow):
 
         report_menu = self.menuBar().addMenu("填报(&R)")
         self.new_report_action = self._action(report_menu, "填报进展…", self.new_report, QKeySequence("Ctrl+N"))
+        self._action(report_menu, "录入指标实际值…", self.enter_indicator_value, QKeySequence("Ctrl+I"))
         report_menu.addSeparator()
         self._action(report_menu, "关闭填报周期…", self.close_period)
         self._action(report_menu, "重新开放填报周期…（管理员）", self.reopen_period)

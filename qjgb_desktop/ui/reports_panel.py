@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..qtmodels.reports import COL_DONE, ReportRole, ReportsTableModel
+from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
-COLUMN_WIDTHS = (44, 64, 84, 96, 64, 64, 56, 200, 110)
+COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
 
 
 def report_table(model: ReportsTableModel) -> QTableView:
@@ -46,6 +46,7 @@ class ReportsPanel(QWidget):
     correct_requested = Signal(object)
     delete_requested = Signal(object)
     history_requested = Signal(object)
+    indicator_requested = Signal()
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -53,20 +54,25 @@ class ReportsPanel(QWidget):
         self.model = ReportsTableModel(self)
         self.table = report_table(self.model)
         self.table.setObjectName("reportsTable")
+        self.table.setColumnHidden(COL_VERSION, True)  # the panel lists current reports; versions in 修订历史
         self.add_button = QPushButton("填报进展 (Ctrl+N)", objectName="addReport")
         self.correct_button = QPushButton("修订", objectName="correctReport")
         self.delete_button = QPushButton("删除…", objectName="deleteReport")
         self.history_button = QPushButton("修订历史", objectName="reportHistory")
+        self.indicator_button = QPushButton("录入指标值", objectName="enterIndicator")
         buttons = QHBoxLayout()
-        buttons.addWidget(self.title, 1)
-        for b in (self.add_button, self.correct_button, self.delete_button, self.history_button):
+        buttons.addStretch(1)
+        for b in (self.add_button, self.indicator_button, self.correct_button, self.delete_button,
+                  self.history_button):
             buttons.addWidget(b)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 4, 0, 0)
+        layout.addWidget(self.title)
         layout.addLayout(buttons)
         layout.addWidget(self.table)
 
         self.add_button.clicked.connect(self.add_requested)
+        self.indicator_button.clicked.connect(self.indicator_requested)
         self.correct_button.clicked.connect(lambda: self._emit(self.correct_requested))
         self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
         self.history_button.clicked.connect(lambda: self._emit(self.history_requested))
@@ -83,10 +89,12 @@ class ReportsPanel(QWidget):
         if report is not None:
             signal.emit(report)
 
-    def set_reports(self, reports: list, heading: str | None, can_add: bool) -> None:
+    def set_reports(self, reports: list, heading: str | None, can_add: bool, one_year: bool = False) -> None:
         self.model.set_reports(reports)
+        self.table.setColumnHidden(COL_YEAR, one_year)
         self.title.setText(f"进展记录（{len(reports)}）" + (f" · {heading}" if heading else ""))
         self.add_button.setEnabled(can_add)
+        self.indicator_button.setEnabled(can_add)
         if reports:
             self.table.selectRow(0)
         self._update_buttons()

@@ -64,7 +64,7 @@ class FollowUpView(QWidget):
         self.view.doubleClicked.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(self.view)
+        layout.addWidget(self.view, 1)
 
     def set_snapshot(self, snap) -> int:
         """Show what needs chasing; returns how many targets that is."""
@@ -113,6 +113,7 @@ class DepartmentView(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.targets_model = QStandardItemModel(self)
         self.targets_model.setHorizontalHeaderLabels(self.TARGET_HEADERS)
         self.targets = _view(QTableView(objectName="departmentTargets"))
@@ -125,10 +126,10 @@ class DepartmentView(QWidget):
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.table)
         splitter.addWidget(self.targets)
-        splitter.setSizes([420, 600])
+        splitter.setSizes([480, 860])
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
-        layout.addWidget(splitter)
+        layout.addWidget(splitter, 1)
         self._snap = None
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_department(cur.row()))
 
