@@ -177,7 +177,18 @@ class IndicatorTarget(Base):
     indicator: Mapped[Indicator] = relationship(back_populates="targets")
 
 
-class ProgressReport(Base):
+class SoftDeleted:
+    """Rows that are never removed: created by whom and when; deleted is a mark with who, when and why."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    deleted_by: Mapped[str] = mapped_column(String(100), default="")
+    delete_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class ProgressReport(SoftDeleted, Base):
     """进展填报: one revision of one report on one yearly target for one reporting period.
 
     A correction adds a revision (same series_id, revision + 1) and marks the previous one not current; nothing is
@@ -206,18 +217,11 @@ class ProgressReport(Base):
     done: Mapped[str] = mapped_column(Text, default="")  # 工作进展
     problems: Mapped[str] = mapped_column(Text, default="")  # 存在问题 (the cause, when it lags)
     next_steps: Mapped[str] = mapped_column(Text, default="")  # 下步计划 (the corrective step, when it lags)
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    created_by: Mapped[str] = mapped_column(String(100))
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    deleted_by: Mapped[str] = mapped_column(String(100), default="")
-    delete_reason: Mapped[str] = mapped_column(Text, default="")
-
     target: Mapped[YearlyTarget] = relationship()
     department: Mapped[Department] = relationship()
 
 
-class IndicatorValue(Base):
+class IndicatorValue(SoftDeleted, Base):
     """An indicator's actual value as of a date, entered with a report or alone. Corrections add a row."""
 
     __tablename__ = "indicator_value"
@@ -229,12 +233,6 @@ class IndicatorValue(Base):
     as_of: Mapped[date] = mapped_column(Date)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime)
-    created_by: Mapped[str] = mapped_column(String(100))
-    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
-    deleted_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
-    deleted_by: Mapped[str] = mapped_column(String(100), default="")
-    delete_reason: Mapped[str] = mapped_column(Text, default="")
 
     indicator: Mapped[Indicator] = relationship()
 

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDateEdit,
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QVBoxLayout
 
 from ..services.plan_query import MeasureNode
+from .dialog_parts import date_field, error_banner, picked_date, save_cancel
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 
@@ -33,27 +24,16 @@ class IndicatorValueDialog(QDialog):
             self.indicator.addItem(f"{ind.name}（{ind.unit}）  目标：{goals}", ind.id)
         self.value = QLineEdit(objectName="value")
         self.value.setPlaceholderText("数字，如 96.8")
-        self.as_of = QDateEdit(objectName="asOf")
-        self.as_of.setCalendarPopup(True)
-        self.as_of.setDisplayFormat("yyyy-MM-dd")
-        self.as_of.setDate(QDate(today.year, today.month, today.day))
+        self.as_of = date_field(today, "asOf")
         self.note = QLineEdit(objectName="note")
         self.note.setPlaceholderText("数据来源或说明（可选）")
-        self.errors = QLabel(objectName="indicatorErrors")
-        self.errors.setStyleSheet("color:#B23B00;")
-        self.errors.setWordWrap(True)
-        self.errors.hide()
+        self.errors = error_banner("indicatorErrors")
         form = QFormLayout()
         form.addRow("指标", self.indicator)
         form.addRow("实际值", self.value)
         form.addRow("截至日期", self.as_of)
         form.addRow("说明", self.note)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存 (Enter)")
-        buttons.button(QDialogButtonBox.StandardButton.Save).setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self)
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors)
         layout.addLayout(form)
@@ -64,10 +44,8 @@ class IndicatorValueDialog(QDialog):
     def accept(self) -> None:
         from ..services.progress import ProgressError
 
-        d = self.as_of.date()
         try:
-            self._submit(self.indicator.currentData(), self.value.text(), date(d.year(), d.month(), d.day()),
-                         self.note.text())
+            self._submit(self.indicator.currentData(), self.value.text(), picked_date(self.as_of), self.note.text())
         except ProgressError as exc:
             self.errors.setText(f"未保存：{exc}")
             self.errors.show()

@@ -9,12 +9,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QDate, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -33,6 +32,7 @@ from PySide6.QtWidgets import (
 from ..domain.status import R_DONE, R_NOT_BEGUN, REPORT_STATUSES
 from ..domain.validation import ReportInput
 from ..services.plan_query import TargetNode
+from .dialog_parts import date_field, error_banner, picked_date, save_cancel
 
 ERROR_STYLE = "border: 1px solid #D55E00;"
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
@@ -65,18 +65,12 @@ class ReportForm(QDialog):
         target_text.setFixedHeight(72)
         target_text.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         target_text.setStyleSheet("color:#444; background:#f6f6f6;")
-        self.errors = QLabel(objectName="formErrors")
-        self.errors.setWordWrap(True)
-        self.errors.setStyleSheet("color:#B23B00; background:#FFF4E5; padding:6px;")
-        self.errors.hide()
+        self.errors = error_banner("formErrors")
 
         self.period = QComboBox(objectName="period")
         self.period.addItems(periods if period in periods else [period, *periods])
         self.period.setCurrentText(period)
-        self.report_date = QDateEdit(objectName="reportDate")
-        self.report_date.setCalendarPopup(True)
-        self.report_date.setDisplayFormat("yyyy-MM-dd")
-        self.report_date.setDate(QDate(report_date.year, report_date.month, report_date.day))
+        self.report_date = date_field(report_date, "reportDate")
         self.department = QComboBox(objectName="department")
         for i, name in enumerate(departments):
             self.department.addItem(f"{name}（牵头）" if i == 0 else name, name)
@@ -131,13 +125,8 @@ class ReportForm(QDialog):
             "as_of": self.report_date,
         }
 
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons = save_cancel(self)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        self.save_button.setText("保存 (Enter)")
-        self.save_button.setDefault(True)
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.accept)
         QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.accept)
 
@@ -184,9 +173,8 @@ class ReportForm(QDialog):
             self.status.setCurrentText(R_DONE)
 
     def values(self) -> tuple[ReportInput, dict[int, str]]:
-        d = self.report_date.date()
         report = ReportInput(
-            period=self.period.currentText(), report_date=date(d.year(), d.month(), d.day()),
+            period=self.period.currentText(), report_date=picked_date(self.report_date),
             department=self.department.currentData(), reporter=self.reporter.text(),
             status=self.status.currentText(), percent=self.percent.value(), done=self.work_done.toPlainText(),
             problems=self.problems.toPlainText(), next_steps=self.next_steps.toPlainText())

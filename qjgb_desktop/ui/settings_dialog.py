@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDialog,
-    QDialogButtonBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from ..domain.periods import SCHEMES
+from .dialog_parts import error_banner, save_cancel
 
 
 def _margin_box(value: float) -> QDoubleSpinBox:
@@ -45,10 +37,7 @@ class SettingsDialog(QDialog):
         self.scheme.setCurrentIndex(self.scheme.findData(current.scheme))
         self.new_admin = QLineEdit(objectName="newAdmin")
         self.new_admin.setPlaceholderText("姓名（第一位管理员可由任何人指定，之后须由管理员添加）")
-        self.errors = QLabel(objectName="settingsErrors")
-        self.errors.setStyleSheet("color:#B23B00;")
-        self.errors.setWordWrap(True)
-        self.errors.hide()
+        self.errors = error_banner("settingsErrors")
 
         form = QFormLayout()
         form.addRow("当前用户（记入留痕）", self.user)
@@ -57,11 +46,7 @@ class SettingsDialog(QDialog):
         form.addRow("填报周期", self.scheme)
         form.addRow("管理员", QLabel("、".join(current.admins) or "尚未指定"))
         form.addRow("添加管理员", self.new_admin)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.button(QDialogButtonBox.StandardButton.Save).setText("保存")
-        buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("取消")
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = save_cancel(self, "保存")
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors)
         layout.addLayout(form)
