@@ -23,6 +23,7 @@ class AppSettings:
     thresholds: Thresholds = Thresholds()
     scheme: str = QUARTERLY
     admins: tuple[str, ...] = field(default_factory=tuple)
+    max_evidence_mb: float = 500.0
 
 
 def load_settings(session: Session) -> AppSettings:
@@ -32,6 +33,7 @@ def load_settings(session: Session) -> AppSettings:
         thresholds=Thresholds(float(t.get("green_margin", 10)), float(t.get("yellow_margin", 25))),
         scheme=values.get("period_scheme") or QUARTERLY,
         admins=tuple(values.get("admins") or ()),
+        max_evidence_mb=float(values.get("max_evidence_mb") or 500),
     )
 
 
@@ -73,3 +75,9 @@ def add_admin(session: Session, name: str, actor: str) -> None:
         raise SettingError(f"只有管理员（{'、'.join(admins)}）可以添加管理员")
     if name not in admins:
         _put(session, "admins", admins + [name], actor)
+
+
+def set_max_evidence_mb(session: Session, megabytes: float, actor: str) -> None:
+    if not 1 <= megabytes <= 100_000:
+        raise SettingError("佐证文件大小上限应在 1 MB 到 100000 MB 之间")
+    _put(session, "max_evidence_mb", megabytes, actor)

@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Date,
     DateTime,
@@ -235,6 +236,36 @@ class IndicatorValue(SoftDeleted, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
     indicator: Mapped[Indicator] = relationship()
+
+
+class EvidenceFile(Base):
+    """One stored content (evidence/ab/abcdef…); shared by every attachment of the same bytes."""
+
+    __tablename__ = "evidence_file"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime] = mapped_column(DateTime)
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # content deleted by a purge
+
+
+class Evidence(SoftDeleted, Base):
+    """佐证材料: a file attached to a yearly target (and optionally to one of its reports)."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_target", "yearly_target_id", "deleted"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("evidence_file.id"))
+    yearly_target_id: Mapped[int] = mapped_column(ForeignKey("yearly_target.id"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), nullable=True)
+    original_name: Mapped[str] = mapped_column(Text)
+    mime: Mapped[str] = mapped_column(String(100), default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    file: Mapped[EvidenceFile] = relationship()
+    target: Mapped[YearlyTarget] = relationship()
 
 
 class ClosedPeriod(Base):

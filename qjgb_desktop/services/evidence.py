@@ -1,0 +1,359 @@
+"""佐证材料: attach files to yearly targets (and reports), list, remove, purge, verify, export inspection packs.
+
+Attaching is all-or-nothing: every file is checked first, then copied into the content-addressed store, then
+recorded in one transaction. A failure or a cancel on the way removes what this attach stored and records
+nothing. The user's own files are only ever read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import mimetypes
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from .. import paths
+from ..store.blobs import BlobStore, Cancelled, safe_file_name
+from ..store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
+    ProgressReport, YearlyTarget
+from .progress import ProgressError
+from .settings import load_settings
+
+__all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "counts_by_target",
+           "export_pack", "list_evidence", "purge", "remove", "verify"]
+
+
+class EvidenceError(ProgressError):
+    """A file that cannot be attached, or a request that cannot be done; the message names the file."""
+
+
+def blob_store() -> BlobStore:
+    return BlobStore(paths.data_dir() / "evidence")
+
+
+@dataclass(frozen=True)
+class EvidenceView:
+    id: int
+    target_id: int
+    measure_no: int
+    year: int
+    report_id: int | None
+    original_name: str
+    mime: str
+    size: int
+    sha256: str
+    description: str
+    created_at: datetime
+    created_by: str
+    deleted: bool
+    delete_reason: str
+    purged: bool
+
+    def as_json(self) -> dict:
+        out = dict(self.__dict__)
+        out["created_at"] = self.created_at.isoformat(timespec="seconds")
+        return out
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")
+
+
+def _view(e: Evidence) -> EvidenceView:
+    return EvidenceView(e.id, e.yearly_target_id, e.target.measure.no, e.target.year, e.report_id, e.original_name,
+                        e.mime, e.file.size, e.file.sha256, e.description, e.created_at, e.created_by, e.deleted,
+                        e.delete_reason, e.file.purged_at is not None)
+
+
+def _audit(session: Session, actor: str, action: str, entity_id: int | None, before, after, reason="") -> None:
+    session.add(AuditEvent(at=datetime.now(), actor=actor, action=action, entity="evidence", entity_id=entity_id,
+                           before=before, after=after, reason=reason))
+
+
+def check_files(files: list[Path], max_bytes: int) -> list[tuple[Path, int]]:
+    """Every problem with every file, at once: missing, not a file, unreadable, empty, too large."""
+    problems, ok = [], []
+    for f in files:
+        f = Path(f)
+        try:
+            if not f.exists():
+                problems.append(f"“{f}”不存在（可能已被移动或删除）")
+                continue
+            if not f.is_file():
+                problems.append(f"“{f}”不是文件")
+                continue
+            size = f.stat().st_size
+            with open(f, "rb"):
+                pass
+        except OSError as exc:
+            problems.append(f"“{f}”无法读取：{exc.strerror or exc}")
+            continue
+        if size == 0:
+            problems.append(f"“{f.name}”是空文件")
+        elif size > max_bytes:
+            problems.append(f"“{f.name}”大小 {size / 2**20:.0f} MB，超过上限 {max_bytes / 2**20:.0f} MB")
+        else:
+            ok.append((f, size))
+    if problems:
+        raise EvidenceError("未添加任何文件：" + "；".join(problems))
+    return ok
+
+
+Progress = Callable[[int, int, str], None]  # bytes done, bytes total, current file name
+
+
+def attach(session: Session, target_id: int, files: list[Path], actor: str, note: str = "",
+           report_id: int | None = None, progress: Progress | None = None,
+           cancelled: Callable[[], bool] | None = None, store: BlobStore | None = None) -> list[EvidenceView]:
+    target = session.get(YearlyTarget, target_id)
+    if target is None or target.retired:
+        raise EvidenceError(f"年度目标 {target_id} 不存在")
+    if report_id is not None:
+        report = session.get(ProgressReport, report_id)
+        if report is None or report.yearly_target_id != target_id:
+            raise EvidenceError(f"报告 {report_id} 不属于措施{target.measure.no}·{target.year}年")
+    if len(note) > 2000:
+        raise EvidenceError("说明不超过 2000 字")
+    max_bytes = int(load_settings(session).max_evidence_mb * 2**20)
+    checked = check_files(files, max_bytes)
+    store = store or blob_store()
+    total = sum(size for _, size in checked)
+    done = 0
+    new_blobs: list[str] = []
+    stored: list[tuple[Path, str, int]] = []
+    try:
+        for path, _size in checked:
+            def on_bytes(n: int, name=path.name) -> None:
+                nonlocal done
+                done += n
+                if progress is not None:
+                    progress(done, total, name)
+            try:
+                sha, size, new = store.put(path, on_bytes, cancelled)
+            except Cancelled:
+                raise
+            except OSError as exc:
+                raise EvidenceError(f"复制“{path.name}”失败：{exc.strerror or exc}；未添加任何文件") from exc
+            if new:
+                new_blobs.append(sha)
+            stored.append((path, sha, size))
+        views = []
+        now = datetime.now()
+        for path, sha, size in stored:
+            blob = session.scalars(select(EvidenceFile).where(EvidenceFile.sha256 == sha)).first()
+            if blob is None:
+                blob = EvidenceFile(sha256=sha, size=size, stored_at=now)
+                session.add(blob)
+                session.flush()
+            elif blob.purged_at is not None:
+                blob.purged_at = None  # the same content is back
+            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            ev = Evidence(file_id=blob.id, yearly_target_id=target_id, report_id=report_id,
+                          original_name=path.name, mime=mime, description=note.strip(), created_at=now,
+                          created_by=actor)
+            session.add(ev)
+            session.flush()
+            _audit(session, actor, "evidence.add", ev.id, None,
+                   {"name": path.name, "sha256": sha, "size": size, "target_id": target_id, "report_id": report_id})
+            views.append(_view(ev))
+        return views
+    except BaseException:
+        # Nothing half-attached: the caller's transaction rolls back the records, and the contents this
+        # attach brought into the store (no record had them before) go again.
+        for sha in new_blobs:
+            store.remove(sha)
+        raise
+
+
+def _query(include_deleted: bool):
+    q = select(Evidence).join(YearlyTarget).join(Measure)
+    if not include_deleted:
+        q = q.where(Evidence.deleted.is_(False))
+    return q.order_by(Measure.no, YearlyTarget.year, Evidence.id.desc())
+
+
+def list_evidence(session: Session, target_id: int | None = None, measure_no: int | None = None,
+                  include_deleted: bool = False) -> list[EvidenceView]:
+    q = _query(include_deleted)
+    if target_id is not None:
+        q = q.where(Evidence.yearly_target_id == target_id)
+    if measure_no is not None:
+        q = q.where(Measure.no == measure_no)
+    return [_view(e) for e in session.scalars(q)]
+
+
+def counts_by_target(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Evidence.yearly_target_id, func.count()).where(Evidence.deleted.is_(False))
+                           .group_by(Evidence.yearly_target_id))
+    return {tid: n for tid, n in rows}
+
+
+def remove(session: Session, evidence_id: int, reason: str, actor: str) -> None:
+    ev = session.get(Evidence, evidence_id)
+    if ev is None or ev.deleted:
+        raise EvidenceError(f"佐证材料 {evidence_id} 不存在或已移除")
+    if not reason.strip():
+        raise EvidenceError("移除佐证材料须写明原因")
+    ev.deleted, ev.deleted_at, ev.deleted_by, ev.delete_reason = True, datetime.now(), actor, reason.strip()
+    _audit(session, actor, "evidence.remove", ev.id, {"name": ev.original_name, "sha256": ev.file.sha256}, None,
+           reason.strip())
+    session.flush()
+
+
+def purge(session: Session, actor: str, store: BlobStore | None = None) -> list[str]:
+    """Administrator: delete stored contents that no attachment uses any more (all removed, or none at all),
+    and leftovers of interrupted copies. Records stay, marked purged. Returns the hashes deleted."""
+    if actor not in load_settings(session).admins:
+        raise EvidenceError("只有管理员可以清理已移除的佐证文件")
+    store = store or blob_store()
+    used = set(session.scalars(select(EvidenceFile.sha256).join(Evidence, Evidence.file_id == EvidenceFile.id)
+                               .where(Evidence.deleted.is_(False))))
+    gone = []
+    now = datetime.now()
+    for sha in list(store.stored()):
+        if sha not in used:
+            store.remove(sha)
+            gone.append(sha)
+    for blob in session.scalars(select(EvidenceFile).where(EvidenceFile.sha256.in_(gone))):
+        blob.purged_at = now
+    for temp in store.leftovers():
+        temp.unlink(missing_ok=True)
+    session.add(AuditEvent(at=now, actor=actor, action="evidence.purge", entity="evidence_file", entity_id=None,
+                           before=None, after={"deleted": gone}))
+    session.flush()
+    return gone
+
+
+@dataclass
+class VerifyReport:
+    checked: int = 0
+    missing: list[str] = field(default_factory=list)  # recorded, file gone
+    corrupt: list[str] = field(default_factory=list)  # file there, content changed
+    orphaned: list[str] = field(default_factory=list)  # file there, no record
+    leftovers: list[str] = field(default_factory=list)  # unfinished copies
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.corrupt or self.orphaned or self.leftovers)
+
+
+def verify(session: Session, store: BlobStore | None = None, progress: Callable[[int, int], None] | None = None
+           ) -> VerifyReport:
+    """Re-hash every stored file against its record."""
+    store = store or blob_store()
+    report = VerifyReport()
+    records = {b.sha256: b for b in session.scalars(select(EvidenceFile).where(EvidenceFile.purged_at.is_(None)))}
+    names = {b.sha256: n for b, n in session.execute(
+        select(EvidenceFile, func.min(Evidence.original_name)).join(Evidence, Evidence.file_id == EvidenceFile.id)
+        .group_by(EvidenceFile.id))}
+    for i, (sha, _blob) in enumerate(sorted(records.items()), 1):
+        label = f"{names.get(sha, '?')}（{sha[:12]}…）"
+        if not store.has(sha):
+            report.missing.append(label)
+        elif store.hash_of(sha) != sha:
+            report.corrupt.append(label)
+        report.checked += 1
+        if progress is not None:
+            progress(i, len(records))
+    report.orphaned = [sha for sha in store.stored() if sha not in records]
+    report.leftovers = [p.name for p in store.leftovers()]
+    return report
+
+
+# -- inspection packs (迎检材料) ------------------------------------------------------------------------
+
+def _scope_query(session: Session, measure_no: int | None, action_no: int | None, department: str | None):
+    q = _query(False)
+    if measure_no is not None:
+        q = q.where(Measure.no == measure_no)
+    if action_no is not None:
+        q = q.join(Action, Action.id == Measure.action_id).where(Action.no == action_no)
+    if department is not None:
+        dep = session.scalar(select(Department.id).where(Department.name == department))
+        if dep is None:
+            raise EvidenceError(f"没有部门“{department}”")
+        q = q.where(Measure.id.in_(select(MeasureDepartment.measure_id).where(MeasureDepartment.department_id == dep)))
+    return q
+
+
+def export_pack(session: Session, out: Path, measure_no: int | None = None, action_no: int | None = None,
+                department: str | None = None, progress: Progress | None = None,
+                cancelled: Callable[[], bool] | None = None, store: BlobStore | None = None) -> int:
+    """Copy the evidence of a measure, an action or a department to a folder or a .zip, arranged as
+    任务/措施/年份/文件, with 清单.csv listing each file's path, sha256, size and description."""
+    store = store or blob_store()
+    items = list(session.scalars(_scope_query(session, measure_no, action_no, department)))
+    if not items:
+        raise EvidenceError("所选范围内没有佐证材料")
+    out = Path(out)
+    as_zip = out.suffix.lower() == ".zip"
+    if out.exists() and (as_zip or any(out.iterdir())):
+        raise EvidenceError(f"“{out}”已存在且不为空，请选择新的文件夹或文件名")
+    rows, used = [], set()
+    total = sum(e.file.size for e in items)
+    done = 0
+    partial = out.with_name(out.name + ".part")
+    try:
+        archive = zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) if as_zip else None
+        try:
+            for e in items:
+                if cancelled is not None and cancelled():
+                    raise Cancelled()
+                m = e.target.measure
+                folder = (safe_file_name(f"{m.action.numeral}、{m.action.title}"),
+                          safe_file_name(f"{m.no:02d}.{m.title}"), f"{e.target.year}年")
+                name = safe_file_name(e.original_name)
+                rel = "/".join((*folder, name))
+                n = 2
+                while rel in used:  # two attachments with one name: keep both
+                    stem, dot, ext = name.rpartition(".")
+                    rel = "/".join((*folder, f"{stem}({n}).{ext}" if dot else f"{name}({n})"))
+                    n += 1
+                used.add(rel)
+                source = store.path_for(e.file.sha256)
+                if not source.is_file():
+                    raise EvidenceError(f"“{e.original_name}”的存储文件缺失，请先运行 qjgb verify 检查")
+                if archive is not None:
+                    archive.write(source, rel)
+                else:
+                    target = partial.joinpath(*rel.split("/"))
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with open(source, "rb") as src, open(target, "wb") as dst:
+                        for chunk in iter(lambda: src.read(4 * 2**20), b""):
+                            dst.write(chunk)
+                done += e.file.size
+                if progress is not None:
+                    progress(done, total, e.original_name)
+                rows.append([rel, e.file.sha256, e.file.size, e.original_name, e.description,
+                             f"措施{m.no}·{e.target.year}年", e.created_by, e.created_at.isoformat(timespec="seconds")])
+            manifest = io.StringIO()
+            writer = csv.writer(manifest)
+            writer.writerow(["路径", "SHA-256", "大小（字节）", "原文件名", "说明", "所属目标", "上传人", "上传时间"])
+            writer.writerows(rows)
+            data = ("\ufeff" + manifest.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
+            if archive is not None:
+                archive.writestr("清单.csv", data)
+            else:
+                (partial / "清单.csv").write_bytes(data)
+        finally:
+            if archive is not None:
+                archive.close()
+        if not as_zip and out.is_dir():
+            out.rmdir()  # an empty folder the user chose
+        partial.replace(out)
+    except BaseException:
+        if partial.is_dir():
+            import shutil
+
+            shutil.rmtree(partial, ignore_errors=True)
+        else:
+            partial.unlink(missing_ok=True)
+        raise
+    return len(rows)
