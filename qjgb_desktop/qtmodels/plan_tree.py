@@ -12,9 +12,9 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelInde
 from ..services.plan_query import ActionNode, MeasureNode, PlanTree, TargetNode
 from .lights import state_icon
 
-COL_NAME, COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST = range(6)
-COLUMNS = ("名称", "牵头部门", "年度", "完成度", "状态", "最近填报")
-STATUS_COLUMNS = (COL_PERCENT, COL_STATE, COL_LAST)
+COL_NAME, COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE = range(7)
+COLUMNS = ("名称", "牵头部门", "年度", "完成度", "状态", "最近填报", "佐证")
+STATUS_COLUMNS = (COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE)
 
 KIND_ACTION, KIND_MEASURE, KIND_TARGET = 1, 2, 3
 KIND_STRIDE = 10_000_000
@@ -113,13 +113,15 @@ class PlanTreeModel(QAbstractItemModel):
                                   self.createIndex(self._rows[bottom], last, bottom))
 
     def _status_values(self, node: Node) -> tuple | None:
-        """(state, percent, last report date) of a row, or None before the first snapshot."""
+        """(state, percent, last report date, evidence count) of a row, or None before the first snapshot.
+        Measures and actions show the focus year's state; their evidence count covers all years."""
         snap = self._status
         if snap is None:
             return None
+        files = snap.evidence
         if isinstance(node, TargetNode):
             s = snap.targets.get(node.id)
-            return (s.state, s.percent, s.last_report) if s else None
+            return (s.state, s.percent, s.last_report, files.get(node.id, 0)) if s else None
         year = self.focus_year()
         if isinstance(node, MeasureNode):
             r = snap.measures.get((node.id, year))
@@ -128,9 +130,10 @@ class PlanTreeModel(QAbstractItemModel):
             last = max((snap.targets[t.id].last_report for t in node.targets
                         if t.year == year and snap.targets.get(t.id) and snap.targets[t.id].last_report),
                        default=None)
-            return (r.state, r.percent, last)
+            return (r.state, r.percent, last, sum(files.get(t.id, 0) for t in node.targets))
         r = snap.actions.get((node.id, year))
-        return (r.state, r.percent, None) if r else None
+        count = sum(files.get(t.id, 0) for m in node.measures for t in m.targets)
+        return (r.state, r.percent, None, count) if r else None
 
     def _register(self, node: Node, parent_key: int, row: int) -> int:
         key = node_kind(node) * KIND_STRIDE + node.id
@@ -233,7 +236,7 @@ class PlanTreeModel(QAbstractItemModel):
         values = self._status_values(node)
         if values is None:
             return None
-        state, percent, last = values
+        state, percent, last, files = values
         if role == StateRole:
             return state
         if role == Qt.ItemDataRole.DisplayRole:
@@ -243,9 +246,11 @@ class PlanTreeModel(QAbstractItemModel):
                 return state  # the icon carries colour and shape
             if col == COL_LAST:
                 return last.isoformat() if last else "—"
+            if col == COL_EVIDENCE:
+                return str(files) if files else ""
         if role == Qt.ItemDataRole.DecorationRole and col == COL_STATE:
             return state_icon(state)
-        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_PERCENT:
+        if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_PERCENT, COL_EVIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.ToolTipRole and not isinstance(node, TargetNode):
             return f"{self.focus_year()}年：完成度 {percent:g}%，{state}"

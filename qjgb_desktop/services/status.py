@@ -70,6 +70,7 @@ class StatusSnapshot:
     actions: dict[tuple[int, int], Rollup] = field(default_factory=dict)  # (action id, year)
     plan: dict[int, Rollup] = field(default_factory=dict)  # year
     departments: dict[str, dict[str, Rollup]] = field(default_factory=dict)  # name -> {"lead"|"cooperating"}
+    evidence: dict[int, int] = field(default_factory=dict)  # target id -> attached files (not removed)
     tree: PlanTree | None = None
 
 
@@ -81,6 +82,9 @@ def compute_status(session: Session, today: date, tree: PlanTree | None = None) 
     snap = StatusSnapshot(today, year, period_of(today, settings.scheme), settings.thresholds, tree=tree)
     if tree is None:
         return snap
+    from .evidence import counts_by_target
+
+    snap.evidence = counts_by_target(session)
     params = sql_params(snap.period)
     latest: dict[int, tuple] = {row[0]: row[1:] for row in session.execute(text(LATEST_SQL), params)}
     reported = {row[0] for row in session.execute(text(REPORTED_SQL), params)}
@@ -138,6 +142,7 @@ def status_as_json(snap: StatusSnapshot) -> dict:
             "measure": s.measure_no, "year": s.year, "state": s.state, "percent": s.percent,
             "last_report": s.last_report.isoformat() if s.last_report else None,
             "days_since_report": s.days_since_report, "reported_status": s.reported_status,
+            "evidence": snap.evidence.get(s.target_id, 0),
         } for s in snap.targets.values()],
         "measures": [{"no": m.no, "year": y, **_rollup_json(snap.measures[(m.id, y)])}
                      for m in measures for y in (tree.years if tree else [])],
@@ -160,6 +165,7 @@ class FollowUp:
     percent: int
     last_report: date | None
     days_since_report: int | None
+    evidence: int = 0
 
 
 def follow_ups(snap: StatusSnapshot) -> dict[str, list[FollowUp]]:
@@ -172,7 +178,8 @@ def follow_ups(snap: StatusSnapshot) -> dict[str, list[FollowUp]]:
             s = snap.targets[t_.id]
             if s.state in NEEDS_FOLLOW_UP:
                 out.setdefault(m.lead, []).append(FollowUp(m.lead, m.no, m.title, t_.year, t_.id, s.state,
-                                                           s.percent, s.last_report, s.days_since_report))
+                                                           s.percent, s.last_report, s.days_since_report,
+                                                           snap.evidence.get(t_.id, 0)))
     for items in out.values():
         items.sort(key=lambda f: (SEVERITY[f.state], -(f.days_since_report or 10**6), f.measure_no, f.year))
     return dict(sorted(out.items(), key=lambda kv: (-len(kv[1]), kv[0])))
@@ -188,6 +195,7 @@ class DepartmentTarget:
     state: str
     percent: int
     last_report: date | None
+    evidence: int = 0
 
 
 def department_targets(snap: StatusSnapshot, year: int | None = None) -> dict[str, list[DepartmentTarget]]:
@@ -202,5 +210,5 @@ def department_targets(snap: StatusSnapshot, year: int | None = None) -> dict[st
                 if year is None or t_.year == year:
                     s = snap.targets[t_.id]
                     out[name].append(DepartmentTarget(role, m.no, m.title, t_.year, t_.id, s.state, s.percent,
-                                                      s.last_report))
+                                                      s.last_report, snap.evidence.get(t_.id, 0)))
     return out

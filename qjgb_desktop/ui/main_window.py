@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QSplitter,
     QTabWidget,
-    QTreeView,
     QVBoxLayout,
     QWidget,
 )
@@ -23,6 +22,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..qtmodels.plan_filter import PlanFilterProxy
 from ..qtmodels.plan_tree import (
+    COL_EVIDENCE,
     COL_LAST,
     COL_LEAD,
     COL_NAME,
@@ -35,7 +35,9 @@ from ..qtmodels.plan_tree import (
 from ..services.plan_query import MeasureNode, PlanTree, TargetNode
 from .context import AppContext
 from .detail_panel import DetailPanel
+from .evidence_panel import EvidencePanel
 from .filter_bar import FilterBar
+from .plan_view import PlanTreeView
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
 
@@ -57,7 +59,8 @@ class MainWindow(QMainWindow):
         self.proxy.setSourceModel(self.model)
 
         self.filter_bar = FilterBar()
-        self.tree_view = QTreeView(objectName="planTree")
+        self.tree_view = PlanTreeView()
+        self.tree_view.setObjectName("planTree")
         self.tree_view.setModel(self.proxy)
         self.tree_view.setUniformRowHeights(True)
         self.tree_view.setAlternatingRowColors(True)
@@ -66,12 +69,17 @@ class MainWindow(QMainWindow):
         header = self.tree_view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST):
+        for col in (COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        for col, width in ((COL_LEAD, 96), (COL_YEAR, 44), (COL_PERCENT, 56), (COL_STATE, 78), (COL_LAST, 84)):
+        for col, width in ((COL_LEAD, 96), (COL_YEAR, 44), (COL_PERCENT, 56), (COL_STATE, 78), (COL_LAST, 84),
+                           (COL_EVIDENCE, 40)):
             header.resizeSection(col, width)
         self.detail = DetailPanel()
         self.reports = ReportsPanel()
+        self.evidence = EvidencePanel(self.ctx)
+        self.bottom_tabs = QTabWidget(objectName="bottomTabs")
+        self.bottom_tabs.addTab(self.reports, "进展记录")
+        self.bottom_tabs.addTab(self.evidence, "佐证材料")
         self.empty_label = QLabel("没有符合筛选条件的项目。", objectName="emptyLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.hide()
@@ -83,7 +91,7 @@ class MainWindow(QMainWindow):
         left_layout.addWidget(self.empty_label)
         self.right_splitter = QSplitter(Qt.Orientation.Vertical, objectName="rightSplitter")
         self.right_splitter.addWidget(self.detail)
-        self.right_splitter.addWidget(self.reports)
+        self.right_splitter.addWidget(self.bottom_tabs)
         self.right_splitter.setStretchFactor(0, 3)
         self.right_splitter.setStretchFactor(1, 2)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
@@ -121,6 +129,8 @@ class MainWindow(QMainWindow):
         self.reports.delete_requested.connect(self.delete_report)
         self.reports.history_requested.connect(self.show_history)
         self.reports.indicator_requested.connect(self.enter_indicator_value)
+        self.evidence.count_changed.connect(lambda n: self.bottom_tabs.setTabText(1, f"佐证材料（{n}）"))
+        self.tree_view.files_dropped.connect(self._files_dropped)
         self.follow_up.target_activated.connect(self.select_target)
         self.departments.target_activated.connect(self.select_target)
         self.ctx.database_ready.connect(self._on_database_ready)
@@ -210,7 +220,9 @@ class MainWindow(QMainWindow):
         node = self.current_node()
         if self.ctx.db is None or not isinstance(node, (MeasureNode, TargetNode)):
             self.reports.set_reports([], None, can_add=isinstance(node, (MeasureNode, TargetNode)))
+            self.evidence.set_node(node, [], self._target_for_entry())
             return
+        from ..services.evidence import list_evidence
         from ..services.indicators import indicator_rows
         from ..services.progress import list_reports
 
@@ -220,22 +232,32 @@ class MainWindow(QMainWindow):
         def read(session):
             if isinstance(node, TargetNode):
                 reports = list_reports(session, target_id=node.id)
+                files = list_evidence(session, target_id=node.id)
             else:
                 reports = list_reports(session, measure_no=node.no)
-            return node, reports, indicator_rows(session, measure.no, tree)
+                files = list_evidence(session, measure_no=node.no)
+            return node, reports, indicator_rows(session, measure.no, tree), files
 
         self.ctx.read(read, self._show_selection_data, key="selection")
 
     def _show_selection_data(self, result) -> None:
-        node, reports, rows = result
+        node, reports, rows, files = result
         if node is not self.current_node():
             return
+        self.evidence.set_node(node, files, self._target_for_entry())
         heading = f"措施{node.measure.no}·{node.year}年" if isinstance(node, TargetNode) else f"措施{node.no}"
         self.reports.set_reports(reports, heading, can_add=True, one_year=isinstance(node, TargetNode))
         self.detail.set_actuals({r["indicator_id"]: r for r in rows})
 
-    def _target_for_entry(self) -> TargetNode | None:
-        node = self.current_node()
+    def _files_dropped(self, index: QModelIndex, files: list) -> None:
+        """Files dropped on a row: attach them to that target (for a measure, its target of the year shown)."""
+        target = self._target_for_entry(index.data(NodeRole))
+        if target is not None:
+            self.bottom_tabs.setCurrentWidget(self.evidence)
+            self.evidence.attach_files(files, target)
+
+    def _target_for_entry(self, node=None) -> TargetNode | None:
+        node = node if node is not None else self.current_node()
         if isinstance(node, TargetNode):
             return node
         if isinstance(node, MeasureNode):

@@ -47,7 +47,7 @@ class FollowUpView(QWidget):
     """督办: 滞后, 逾期 and 未填报 targets grouped by lead department, with days since the last report."""
 
     target_activated = Signal(int)
-    HEADERS = ("牵头部门 / 措施", "年度", "状态", "完成度", "最近填报", "未报天数")
+    HEADERS = ("牵头部门 / 措施", "年度", "状态", "完成度", "最近填报", "未报天数", "佐证")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -83,7 +83,7 @@ class FollowUpView(QWidget):
                     _item(f"{f.measure_no}. {f.measure_title}", f.target_id), _item(f.year, f.target_id),
                     _item("", f.target_id, state=f.state), _item(f"{f.percent}%", f.target_id, align_right=True),
                     _item(f.last_report.isoformat() if f.last_report else "—", f.target_id),
-                    _item(days, f.target_id, align_right=True)])
+                    _item(days, f.target_id, align_right=True), _item(f.evidence or "", f.target_id, align_right=True)])
             self.model.appendRow(head)
         self.view.expandAll()
         self.summary.setText(f"{snap.today.isoformat()}（{snap.period.label}）需督办 {total} 项，涉及 {len(groups)} 个牵头部门。"
@@ -101,7 +101,7 @@ class DepartmentView(QWidget):
 
     target_activated = Signal(int)
     HEADERS = ("部门", "牵头 完成度", "牵头 红/黄", "配合 完成度", "配合 红/黄")
-    TARGET_HEADERS = ("角色", "措施", "年度", "状态", "完成度", "最近填报")
+    TARGET_HEADERS = ("角色", "措施", "年度", "状态", "完成度", "最近填报", "佐证")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -167,4 +167,5 @@ class DepartmentView(QWidget):
                 _item("牵头" if t.role == "lead" else "配合", t.target_id),
                 _item(f"{t.measure_no}. {t.measure_title}", t.target_id), _item(t.year, t.target_id),
                 _item("", t.target_id, state=t.state), _item(f"{t.percent}%", t.target_id, align_right=True),
-                _item(t.last_report.isoformat() if t.last_report else "—", t.target_id)])
+                _item(t.last_report.isoformat() if t.last_report else "—", t.target_id),
+                _item(t.evidence or "", t.target_id, align_right=True)])

@@ -1,0 +1,97 @@
+"""Evidence of a target or measure as a table, with thumbnails for images loaded off the UI thread."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtGui import QImage, QImageReader, QPixmap
+from PySide6.QtWidgets import QApplication, QStyle
+
+COL_NAME, COL_TARGET, COL_SIZE, COL_NOTE, COL_BY, COL_AT = range(6)
+COLUMNS = ("文件", "所属", "大小", "说明", "上传人", "上传时间")
+EvidenceRole = Qt.ItemDataRole.UserRole + 1
+THUMB = QSize(48, 48)
+THUMB_MAX_BYTES = 40 * 2**20  # larger images get the generic icon rather than a long decode
+
+
+def human_size(n: int) -> str:
+    for unit in ("字节", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "字节" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def load_thumbnail(path: str) -> QImage:
+    """Decode a small version of an image (safe in a worker thread: QImage, not QPixmap)."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid():
+        reader.setScaledSize(size.scaled(THUMB, Qt.AspectRatioMode.KeepAspectRatio))
+    return reader.read()
+
+
+class EvidenceTableModel(QAbstractTableModel):
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list = []  # services.evidence.EvidenceView
+        self._thumbs: dict[str, QPixmap] = {}
+
+    def set_items(self, items: list) -> None:
+        self.beginResetModel()  # another selection's list
+        self._rows = list(items)
+        self.endResetModel()
+
+    def items(self) -> list:
+        return list(self._rows)
+
+    def item(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def wanted_thumbnails(self) -> list[tuple[str, int]]:
+        """(sha256, size) of images that have no thumbnail yet."""
+        return [(e.sha256, e.size) for e in self._rows if e.is_image and e.sha256 not in self._thumbs
+                and e.size <= THUMB_MAX_BYTES]
+
+    def set_thumbnail(self, sha256: str, image: QImage) -> None:
+        if image.isNull():
+            return
+        self._thumbs[sha256] = QPixmap.fromImage(image)
+        for row, e in enumerate(self._rows):
+            if e.sha256 == sha256:
+                index = self.index(row, COL_NAME)
+                self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(COLUMNS):
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        e = self._rows[index.row()]
+        col = index.column()
+        if role == EvidenceRole:
+            return e
+        if role == Qt.ItemDataRole.DisplayRole:
+            return (e.original_name, f"措施{e.measure_no}·{e.year}年" + (f" · 报告#{e.report_id}" if e.report_id else ""),
+                    human_size(e.size), e.description, e.created_by, f"{e.created_at:%Y-%m-%d %H:%M}")[col]
+        if role == Qt.ItemDataRole.DecorationRole and col == COL_NAME:
+            if e.sha256 in self._thumbs:
+                return self._thumbs[e.sha256]
+            style = QApplication.style()
+            kind = QStyle.StandardPixmap.SP_FileIcon
+            return style.standardIcon(kind)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return f"{e.original_name}\nSHA-256：{e.sha256}\n{human_size(e.size)} · {e.mime}"
+        if role == Qt.ItemDataRole.TextAlignmentRole and col == COL_SIZE:
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None

@@ -1,0 +1,284 @@
+"""佐证材料 tab of the detail area: list with thumbnails; add by dialog or drag and drop (many files at once,
+copied in the background with a progress dialog and Cancel); open, show in folder, save a copy, remove with a
+reason, export an inspection pack (迎检材料)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QFileDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..qtmodels.evidence import COL_NOTE, THUMB, EvidenceRole, EvidenceTableModel, load_thumbnail
+from ..services.plan_query import MeasureNode, TargetNode
+
+
+def local_files(mime) -> list[Path]:
+    """The local files in a drag (URLs that are not local files are ignored)."""
+    if not mime.hasUrls():
+        return []
+    return [Path(u.toLocalFile()) for u in mime.urls() if u.isLocalFile() and u.toLocalFile()]
+
+
+class _Progress(QObject):
+    """Created in the UI thread; the worker emits, Qt queues the call to the dialog."""
+
+    moved = Signal(int, int, str)
+
+
+class EvidencePanel(QWidget):
+    count_changed = Signal(int)
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self._node = None
+        self._target = None
+        self._open_copies = Path(tempfile.mkdtemp(prefix="qjgb-open-"))
+        self.model = EvidenceTableModel(self)
+        self.table = QTableView(objectName="evidenceTable")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 6)
+        self.table.setIconSize(THUMB)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((220, 110, 72, 160, 64, 110)):
+            header.resizeSection(col, width)
+        header.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
+        self.table.setAcceptDrops(True)
+        self.table.viewport().setAcceptDrops(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
+        self.table.viewport().installEventFilter(self)
+        self.hint = QLabel("把文件拖到这里或左侧的年度目标上即可添加，可一次添加多个。", objectName="evidenceHint")
+        self.hint.setStyleSheet("color:#666;")
+
+        self.add_button = QPushButton("添加文件…", objectName="addEvidence")
+        self.open_button = QPushButton("打开", objectName="openEvidence")
+        self.folder_button = QPushButton("在文件夹中显示", objectName="showEvidence")
+        self.save_button = QPushButton("另存为…", objectName="saveEvidence")
+        self.remove_button = QPushButton("移除…", objectName="removeEvidence")
+        self.export_button = QPushButton("导出迎检材料…", objectName="exportEvidence")
+        row = QHBoxLayout()
+        for b in (self.add_button, self.open_button, self.folder_button, self.save_button, self.remove_button):
+            row.addWidget(b)
+        row.addStretch(1)
+        row.addWidget(self.export_button)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 4, 0, 0)
+        layout.addLayout(row)
+        layout.addWidget(self.table)
+        layout.addWidget(self.hint)
+
+        self.add_button.clicked.connect(self.choose_files)
+        self.open_button.clicked.connect(lambda: self._with_selected(self.open_item))
+        self.folder_button.clicked.connect(lambda: self._with_selected(self.show_in_folder))
+        self.save_button.clicked.connect(lambda: self._with_selected(self.save_copy))
+        self.remove_button.clicked.connect(lambda: self._with_selected(self.remove_item))
+        self.export_button.clicked.connect(self.export_pack)
+        self.table.doubleClicked.connect(lambda _i: self._with_selected(self.open_item))
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.set_node(None, [])
+
+    # -- what is shown ---------------------------------------------------------------------------------
+    def target(self) -> TargetNode | None:
+        """Where new files go: the selected target, or the selected measure's target of the year shown."""
+        return self._target
+
+    def set_node(self, node, items: list, target: TargetNode | None = None) -> None:
+        self._node = node
+        self._target = target
+        self.model.set_items(items)
+        self.add_button.setEnabled(self.target() is not None)
+        self.export_button.setEnabled(isinstance(node, (MeasureNode, TargetNode)))
+        self._update_buttons()
+        self.count_changed.emit(len(items))
+        self._load_thumbnails()
+
+    def selected(self):
+        rows = self.table.selectionModel().selectedRows()
+        return rows[0].data(EvidenceRole) if rows else None
+
+    def _with_selected(self, action) -> None:
+        item = self.selected()
+        if item is not None:
+            action(item)
+
+    def _update_buttons(self) -> None:
+        has = self.selected() is not None
+        for b in (self.open_button, self.folder_button, self.save_button, self.remove_button):
+            b.setEnabled(has)
+
+    def _load_thumbnails(self) -> None:
+        from ..services.evidence import blob_store
+
+        store = blob_store()
+        for sha, _size in self.model.wanted_thumbnails():
+            path = str(store.path_for(sha))
+            self.ctx.workers.run(lambda p=path: load_thumbnail(p),
+                                 lambda image, s=sha: self.model.set_thumbnail(s, image))
+
+    # -- adding ----------------------------------------------------------------------------------------
+    def eventFilter(self, obj, event) -> bool:
+        from PySide6.QtCore import QEvent
+
+        if obj is self.table.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if local_files(event.mimeData()) and self.target() is not None:
+                event.acceptProposedAction()
+                return True
+        if obj is self.table.viewport() and event.type() == QEvent.Type.Drop:
+            files = local_files(event.mimeData())
+            if files and self.target() is not None:
+                event.acceptProposedAction()
+                self.attach_files(files, self.target())
+                return True
+        return super().eventFilter(obj, event)
+
+    def choose_files(self) -> None:
+        target = self.target()
+        if target is None:
+            return
+        names, _ = QFileDialog.getOpenFileNames(self, f"添加佐证材料 · 措施{target.measure.no}·{target.year}年")
+        if names:
+            self.attach_files([Path(n) for n in names], target)
+
+    def attach_files(self, files: list[Path], target: TargetNode, note: str | None = None) -> None:
+        """Copy the files in the background with a progress dialog; all or nothing."""
+        from ..services import evidence as ev
+
+        if self.ctx.db is None:
+            return
+        if note is None:
+            note, ok = QInputDialog.getText(self, "添加佐证材料", f"{len(files)} 个文件 → 措施{target.measure.no}·"
+                                            f"{target.year}年\n说明（可不填）：")
+            if not ok:
+                return
+        cancel = threading.Event()
+        dialog = QProgressDialog(f"正在添加 {len(files)} 个文件…", "取消", 0, 1000, self)
+        dialog.setObjectName("evidenceProgress")
+        dialog.setWindowTitle("添加佐证材料")
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.setMinimumDuration(400)
+        dialog.canceled.connect(cancel.set)
+        progress = _Progress(dialog)
+        progress.moved.connect(lambda done, total, name: (
+            dialog.setValue(int(1000 * done / max(total, 1))), dialog.setLabelText(f"正在复制：{name}")))
+        sessions, user = self.ctx.db.sessions, self.ctx.user
+
+        def job():
+            with sessions.begin() as s:
+                return ev.attach(s, target.id, files, user, note=note,
+                                 progress=lambda d, t, n: progress.moved.emit(d, t, n), cancelled=cancel.is_set)
+
+        def done(views) -> None:
+            dialog.reset()
+            self.ctx.data_changed.emit()
+            self.window().statusBar().showMessage(f"已添加 {len(views)} 个佐证文件", 6000)
+
+        def failed(exc) -> None:
+            dialog.reset()
+            if isinstance(exc, ev.Cancelled):
+                self.window().statusBar().showMessage("已取消，未添加任何文件", 6000)
+            else:
+                QMessageBox.warning(self, "未添加", str(exc))
+        self.ctx.workers.run(job, done, failed)
+
+    # -- using -----------------------------------------------------------------------------------------
+    def _copy_out(self, item) -> Path:
+        """A copy under the original name in a private temporary folder (the stored file keeps its hash)."""
+        from ..services.evidence import blob_store
+        from ..store.blobs import safe_file_name
+
+        folder = self._open_copies / str(item.id)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / safe_file_name(item.original_name)
+        if not target.exists():
+            shutil.copyfile(blob_store().path_for(item.sha256), target)
+        return target
+
+    def open_item(self, item) -> None:
+        try:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._copy_out(item))))
+        except OSError as exc:
+            QMessageBox.warning(self, "无法打开", f"“{item.original_name}”无法打开：{exc}\n可运行 qjgb verify 检查存储文件。")
+
+    def show_in_folder(self, item) -> None:
+        try:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._copy_out(item).parent)))
+        except OSError as exc:
+            QMessageBox.warning(self, "无法显示", str(exc))
+
+    def save_copy(self, item) -> Path | None:
+        from ..services.evidence import blob_store
+
+        name, _ = QFileDialog.getSaveFileName(self, "另存佐证材料", item.original_name)
+        if not name:
+            return None
+        try:
+            shutil.copyfile(blob_store().path_for(item.sha256), name)
+        except OSError as exc:
+            QMessageBox.warning(self, "未保存", f"无法保存到“{name}”：{exc.strerror or exc}")
+            return None
+        return Path(name)
+
+    def remove_item(self, item) -> bool:
+        from ..services import evidence as ev
+
+        reason, ok = QInputDialog.getText(self, "移除佐证材料", f"移除“{item.original_name}”。\n"
+                                          "记录会保留在留痕中，文件在管理员清理前仍保存。\n移除原因：")
+        if not ok:
+            return False
+        try:
+            self.ctx.write(lambda s: ev.remove(s, item.id, reason, self.ctx.user))
+        except ev.EvidenceError as exc:
+            QMessageBox.warning(self, "未移除", str(exc))
+            return False
+        return True
+
+    def export_pack(self) -> None:
+        """Inspection pack of the selected measure, its action, or one of its departments."""
+        from ..services import evidence as ev
+
+        node = self._node
+        measure = node.measure if isinstance(node, TargetNode) else node
+        if not isinstance(measure, MeasureNode) or self.ctx.db is None:
+            return
+        scopes = [f"措施{measure.no}：{measure.title}", f"任务（{measure.action.numeral}）{measure.action.title}"] + \
+            [f"部门：{d}" for d in measure.departments]
+        choice, ok = QInputDialog.getItem(self, "导出迎检材料", "导出范围：", scopes, 0, False)
+        if not ok:
+            return
+        out, _ = QFileDialog.getSaveFileName(self, "导出到（.zip 文件）", f"迎检材料-{choice.split('：')[0]}.zip",
+                                             "ZIP 压缩包 (*.zip)")
+        if not out:
+            return
+        index = scopes.index(choice)
+        kwargs = {"measure_no": measure.no} if index == 0 else {"action_no": measure.action.no} if index == 1 \
+            else {"department": measure.departments[index - 2]}
+        path = Path(out if out.lower().endswith(".zip") else out + ".zip")
+        sessions = self.ctx.db.sessions
+
+        def job():
+            with sessions() as s:
+                return ev.export_pack(s, path, **kwargs)
+        self.ctx.workers.run(job, lambda n: self.window().statusBar().showMessage(f"已导出 {n} 个文件到 {path}", 8000),
+                             lambda exc: QMessageBox.warning(self, "未导出", str(exc)))
