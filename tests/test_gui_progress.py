@@ -1,57 +1,15 @@
 """Reporting progress in the window, as a clerk does: select, Ctrl+N, type, Enter; lights update in place."""
 
-from datetime import date
 
 import pytest
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from qjgb_desktop.app import create_main_window, load_tree
+from gui_helpers import select_target, settle, target_index
 from qjgb_desktop.qtmodels.plan_tree import COL_LAST, COL_PERCENT, COL_STATE, StateRole
 from qjgb_desktop.services.plan_query import TargetNode
 
 pytestmark = pytest.mark.gui
-TODAY = date(2026, 7, 2)
-
-
-def settle(win):
-    """Let background jobs finish and deliver their results (they may start further jobs)."""
-    for _ in range(100):
-        win.ctx.workers.wait()
-        QCoreApplication.processEvents()
-        if not win.ctx.workers.busy():
-            return
-    raise AssertionError("background work did not settle")
-
-
-@pytest.fixture
-def window(qtbot, db):
-    win = create_main_window(load_tree(db), db=db, today=TODAY)
-    win.ctx.set_user("王老师")
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
-    yield win
-    settle(win)
-
-
-def target_index(win, measure_no, year):
-    win.select_measure(measure_no)
-    measure = win.tree_view.currentIndex()
-    for row in range(win.proxy.rowCount(measure)):
-        index = win.proxy.index(row, 0, measure)
-        node = index.data()
-        if node.startswith(f"{year}年"):
-            return index
-    raise AssertionError
-
-
-def select_target(win, measure_no, year):
-    index = target_index(win, measure_no, year)
-    win.tree_view.setCurrentIndex(index)
-    settle(win)
-    return index
 
 
 def open_form(qtbot, win):

@@ -19,8 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .. import paths
-from ..store.blobs import BlobStore, Cancelled, safe_file_name
+from ..store.blobs import BlobStore, Cancelled, evidence_store, safe_file_name
 from ..store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
     ProgressReport, YearlyTarget
 from .progress import ProgressError
@@ -35,7 +34,7 @@ class EvidenceError(ProgressError):
 
 
 def blob_store() -> BlobStore:
-    return BlobStore(paths.data_dir() / "evidence")
+    return evidence_store()
 
 
 @dataclass(frozen=True)

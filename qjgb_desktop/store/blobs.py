@@ -27,6 +27,13 @@ class Cancelled(Exception):
     """The user cancelled a long copy; nothing was kept."""
 
 
+def evidence_store() -> "BlobStore":
+    """The store of the current data folder (<data>/evidence)."""
+    from ..paths import data_dir
+
+    return BlobStore(data_dir() / "evidence")
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)

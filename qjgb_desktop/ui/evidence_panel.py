@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 
 from ..qtmodels.evidence import COL_NOTE, THUMB, EvidenceRole, EvidenceTableModel, load_thumbnail
 from ..services.plan_query import MeasureNode, TargetNode
+from ..store.blobs import evidence_store, safe_file_name
 
 
 def local_files(mime) -> list[Path]:
@@ -129,9 +130,7 @@ class EvidencePanel(QWidget):
             b.setEnabled(has)
 
     def _load_thumbnails(self) -> None:
-        from ..services.evidence import blob_store
-
-        store = blob_store()
+        store = evidence_store()
         for sha, _size in self.model.wanted_thumbnails():
             path = str(store.path_for(sha))
             self.ctx.workers.run(lambda p=path: load_thumbnail(p),
@@ -205,14 +204,11 @@ class EvidencePanel(QWidget):
     # -- using -----------------------------------------------------------------------------------------
     def _copy_out(self, item) -> Path:
         """A copy under the original name in a private temporary folder (the stored file keeps its hash)."""
-        from ..services.evidence import blob_store
-        from ..store.blobs import safe_file_name
-
         folder = self._open_copies / str(item.id)
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / safe_file_name(item.original_name)
         if not target.exists():
-            shutil.copyfile(blob_store().path_for(item.sha256), target)
+            shutil.copyfile(evidence_store().path_for(item.sha256), target)
         return target
 
     def open_item(self, item) -> None:
@@ -228,13 +224,11 @@ class EvidencePanel(QWidget):
             QMessageBox.warning(self, "无法显示", str(exc))
 
     def save_copy(self, item) -> Path | None:
-        from ..services.evidence import blob_store
-
         name, _ = QFileDialog.getSaveFileName(self, "另存佐证材料", item.original_name)
         if not name:
             return None
         try:
-            shutil.copyfile(blob_store().path_for(item.sha256), name)
+            shutil.copyfile(evidence_store().path_for(item.sha256), name)
         except OSError as exc:
             QMessageBox.warning(self, "未保存", f"无法保存到“{name}”：{exc.strerror or exc}")
             return None
