@@ -1,6 +1,5 @@
 """Reporting progress in the window, as a clerk does: select, Ctrl+N, type, Enter; lights update in place."""
 
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..qtmodels.evidence import COL_NOTE, THUMB, EvidenceRole, EvidenceTableModel, load_thumbnail
+from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceRole, EvidenceTableModel, load_thumbnail
 from ..services.plan_query import MeasureNode, TargetNode
 from ..store.blobs import evidence_store, safe_file_name
 
@@ -63,8 +63,9 @@ class EvidencePanel(QWidget):
         self.table.setIconSize(THUMB)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        for col, width in enumerate((220, 110, 72, 160, 64, 110)):
+        for col, width in enumerate((190, 90, 64, 120, 58, 124)):
             header.resizeSection(col, width)
+        self.table.setWordWrap(False)
         header.setSectionResizeMode(COL_NOTE, QHeaderView.ResizeMode.Stretch)
         self.table.setAcceptDrops(True)
         self.table.viewport().setAcceptDrops(True)
@@ -109,8 +110,11 @@ class EvidencePanel(QWidget):
         self._node = node
         self._target = target
         self.model.set_items(items)
+        self.table.setColumnHidden(COL_TARGET, isinstance(node, TargetNode))  # one target: the column says nothing
         self.add_button.setEnabled(self.target() is not None)
         self.export_button.setEnabled(isinstance(node, (MeasureNode, TargetNode)))
+        if items:
+            self.table.selectRow(0)
         self._update_buttons()
         self.count_changed.emit(len(items))
         self._load_thumbnails()

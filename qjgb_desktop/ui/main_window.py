@@ -509,15 +509,19 @@ class MainWindow(QMainWindow):
                 splitter.restoreState(state)
             else:
                 splitter.setSizes(default)
-        header = self._settings.value("window/treeHeader")
+        header = self._settings.value(self._header_key())
         if isinstance(header, QByteArray) and not header.isEmpty():
             self.tree_view.header().restoreState(header)
+
+    def _header_key(self) -> str:
+        # Column widths are remembered per column layout: a version with more columns starts afresh.
+        return f"window/treeHeader{self.model.columnCount()}"
 
     def save_state(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue("window/splitter", self.splitter.saveState())
         self._settings.setValue("window/rightSplitter", self.right_splitter.saveState())
-        self._settings.setValue("window/treeHeader", self.tree_view.header().saveState())
+        self._settings.setValue(self._header_key(), self.tree_view.header().saveState())
         self._settings.sync()
 
     def closeEvent(self, event) -> None:
