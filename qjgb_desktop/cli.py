@@ -49,9 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
     load.add_argument("--dry-run", action="store_true", help="只列出将发生的变化，不写入")
 
     backup = sub.add_parser("backup", parents=[common], help="备份数据库（程序运行时也可备份）")
-    backup.add_argument("--out", type=Path, help="备份文件（默认：数据文件夹/backups/qjgb-日期时间.sqlite3）")
-    restore = sub.add_parser("restore", parents=[common], help="用备份文件恢复数据库（需先关闭窗口）")
-    restore.add_argument("file", type=Path, help="由 qjgb backup 生成的备份文件")
+    backup.add_argument("--out", type=Path, help="备份文件（默认：数据文件夹/backups/qjgb-日期时间.sqlite3）；"
+                                                 "与 --full 一起时为备份文件夹")
+    backup.add_argument("--full", action="store_true",
+                        help="完整备份：数据库和全部佐证文件到 --out 文件夹（再次备份到同一文件夹只复制新增文件）")
+    restore = sub.add_parser("restore", parents=[common], help="用备份恢复（需先关闭窗口）")
+    restore.add_argument("file", type=Path, help="qjgb backup 生成的备份文件，或 --full 生成的备份文件夹")
 
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
     cli_evidence.add_parsers(sub, common, ChineseArgumentParser)
@@ -203,11 +206,24 @@ def _plan_load(args) -> int:
 
 
 def _backup(args) -> int:
-    from .services.backup import BackupError, create_backup, restore_backup
+    from .services.backup import (
+        BackupError,
+        create_backup,
+        create_full_backup,
+        restore_backup,
+        restore_full_backup,
+    )
 
     try:
         if args.command == "backup":
-            print(f"已备份到：{create_backup(args.out)}")
+            if args.full:
+                if args.out is None:
+                    raise _Failure("完整备份请用 --out 指定一个文件夹（如 U 盘上的文件夹）")
+                db_copy, copied = create_full_backup(args.out)
+                print(f"已完整备份到：{args.out}（数据库 {db_copy.name}，新复制佐证文件 {copied} 个）")
+            else:
+                print(f"已备份到：{create_backup(args.out)}")
+                print("提示：佐证文件不在此文件中；完整备份请用 qjgb backup --full --out 文件夹")
             return EXIT_OK
         from PySide6.QtCore import QLockFile
 
@@ -215,7 +231,11 @@ def _backup(args) -> int:
         if paths.data_dir().is_dir() and not lock.tryLock(100):
             raise _Failure("程序窗口正在使用该数据文件夹，请先关闭窗口再恢复。")
         try:
-            safety = restore_backup(args.file)
+            if args.file.is_dir():
+                safety, copied = restore_full_backup(args.file)
+                print(f"已恢复佐证文件 {copied} 个")
+            else:
+                safety = restore_backup(args.file)
         finally:
             lock.unlock()
     except BackupError as exc:

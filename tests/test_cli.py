@@ -165,7 +165,8 @@ def test_backup_and_restore(data_dir, tmp_path, capsys, plan_record):
     main(["init"])
     assert main(["backup"]) == 0
     out = capsys.readouterr().out
-    backup = Path(out.split("已备份到：")[1].strip())
+    backup = Path(out.split("已备份到：")[1].splitlines()[0].strip())
+    assert "qjgb backup --full" in out  # the clerk is told the evidence is not in the file
     assert backup.parent == data_dir / "backups" and backup.is_file()
     assert not Path(str(backup) + "-wal").exists()
 
@@ -195,3 +196,25 @@ def test_restore_refuses_a_file_that_is_not_a_backup(data_dir, tmp_path, capsys)
     assert "不是本程序的备份文件" in capsys.readouterr().err
     main(["plan", "--json"])
     assert len(json.loads(capsys.readouterr().out)["actions"]) == 5
+
+
+def test_full_backup_includes_evidence_and_is_incremental(data_dir, tmp_path, capsys):
+    scan = tmp_path / "纪要.pdf"
+    scan.write_bytes(b"%PDF minutes" * 100)
+    main(["init"])
+    main(["evidence", "add", "--measure", "3", "--year", "2025", str(scan)])
+    target = tmp_path / "U盘" / "备份"
+    capsys.readouterr()
+    assert main(["backup", "--full", "--out", str(target)]) == 0
+    assert "新复制佐证文件 1 个" in capsys.readouterr().out
+    assert (target / "qjgb.sqlite3").is_file() and len(list((target / "evidence").rglob("*.*"))) == 0
+    assert len([p for p in (target / "evidence").rglob("*") if p.is_file()]) == 1
+    assert main(["backup", "--full", "--out", str(target)]) == 0
+    assert "新复制佐证文件 0 个" in capsys.readouterr().out
+
+    import shutil
+
+    shutil.rmtree(data_dir / "evidence")  # the disk lost the evidence folder
+    assert main(["restore", str(target)]) == 0
+    assert "已恢复佐证文件 1 个" in capsys.readouterr().out
+    assert main(["verify"]) == 0

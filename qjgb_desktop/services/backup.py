@@ -1,5 +1,6 @@
-"""Back up and restore the database file (SQLite). Evidence files, once stored, live beside it in the data
-folder and are copied with it; see the README."""
+"""Back up and restore: the database file alone (SQLite's online backup), or a full backup folder with the
+database and the evidence files. Evidence is content-addressed, so a full backup into the same folder again
+copies only the files that are new since the last one."""
 
 from __future__ import annotations
 
@@ -79,3 +80,50 @@ def restore_backup(path: Path) -> Path:
         staged.unlink(missing_ok=True)
         raise BackupError(f"恢复失败：{exc}") from exc
     return safety
+
+
+FULL_DB_NAME = "qjgb.sqlite3"
+
+
+def _copy_blobs(source, target, on_file=None) -> int:
+    """Copy every stored content of `source` missing from `target` (BlobStores); returns how many were copied."""
+    copied = 0
+    for sha in source.stored():
+        if not target.has(sha):
+            target.put(source.path_for(sha))  # hashed and fsynced on the way in, like any attach
+            copied += 1
+            if on_file is not None:
+                on_file(sha)
+    return copied
+
+
+def create_full_backup(folder: Path) -> tuple[Path, int]:
+    """<folder>/qjgb.sqlite3 (replaced by a fresh copy) and <folder>/evidence (new files added).
+    Returns the database copy and the number of evidence files copied this time."""
+    from ..store.blobs import BlobStore, evidence_store
+
+    folder = Path(folder)
+    db_copy = folder / FULL_DB_NAME
+    if folder.exists() and not folder.is_dir():
+        raise BackupError(f"“{folder}”不是文件夹")
+    folder.mkdir(parents=True, exist_ok=True)
+    fresh = folder / (FULL_DB_NAME + ".new")
+    fresh.unlink(missing_ok=True)
+    try:
+        backup_sqlite(_database_file(), fresh)
+        copied = _copy_blobs(evidence_store(), BlobStore(folder / "evidence"))
+        os.replace(fresh, db_copy)
+    except (OSError, sqlite3.Error) as exc:
+        fresh.unlink(missing_ok=True)
+        raise BackupError(f"完整备份失败（{folder}）：{exc}") from exc
+    return db_copy, copied
+
+
+def restore_full_backup(folder: Path) -> tuple[Path | None, int]:
+    """Restore the database of a full backup folder and bring back evidence files missing here."""
+    from ..store.blobs import BlobStore, evidence_store
+
+    folder = Path(folder)
+    safety = restore_backup(folder / FULL_DB_NAME)
+    copied = _copy_blobs(BlobStore(folder / "evidence"), evidence_store())
+    return safety, copied
