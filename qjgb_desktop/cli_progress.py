@@ -81,6 +81,7 @@ def add_parsers(sub, common, parser_class) -> None:
     settings.add_argument("--green-margin", type=float, help="低于应完成进度多少个百分点以内仍为“正常”（默认 10）")
     settings.add_argument("--yellow-margin", type=float, help="低于应完成进度多少个百分点以内为“关注”（默认 25）")
     settings.add_argument("--scheme", choices=["quarterly", "monthly"], help="填报周期：quarterly 季度，monthly 月")
+    settings.add_argument("--max-evidence-mb", type=float, help="单个佐证文件大小上限（MB，默认 500）")
 
 
 def _report_fields(p, required: bool) -> None:
@@ -296,7 +297,7 @@ def _admin(args, db) -> int:
 
 def _settings(args, db) -> int:
     from .domain.periods import SCHEMES
-    from .services.settings import load_settings, set_scheme, set_thresholds
+    from .services.settings import load_settings, set_max_evidence_mb, set_scheme, set_thresholds
 
     user = current_user(args)
     with db.sessions.begin() as s:
@@ -307,9 +308,12 @@ def _settings(args, db) -> int:
                            user)
         if args.scheme:
             set_scheme(s, args.scheme, user)
+        if args.max_evidence_mb is not None:
+            set_max_evidence_mb(s, args.max_evidence_mb, user)
         now = load_settings(s)
     print(f"预警阈值：低于应完成进度 {now.thresholds.green_margin:g} 个百分点以内为正常，"
           f"{now.thresholds.yellow_margin:g} 个百分点以内为关注，更低为滞后")
     print(f"填报周期：{SCHEMES[now.scheme]}")
+    print(f"佐证文件大小上限：{now.max_evidence_mb:g} MB")
     print("管理员：" + ("、".join(now.admins) if now.admins else "尚未指定"))
     return EXIT_OK

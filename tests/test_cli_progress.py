@@ -112,8 +112,8 @@ def test_period_close_and_reopen(cli):
 
 
 def test_settings(cli):
-    code, out, _ = cli("settings", "--green-margin", "5", "--scheme", "monthly")
-    assert code == 0 and "5 个百分点" in out and "按月" in out
+    code, out, _ = cli("settings", "--green-margin", "5", "--scheme", "monthly", "--max-evidence-mb", "200")
+    assert code == 0 and "5 个百分点" in out and "按月" in out and "200 MB" in out
     code, _, err = cli("settings", "--green-margin", "50")
     assert code == 2 and "阈值" in err
 

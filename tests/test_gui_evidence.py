@@ -129,3 +129,20 @@ def test_cancel_adds_nothing(window, photos, monkeypatch):
     settle(window)
     assert window.evidence.model.rowCount() == 0
     assert "已取消" in window.statusBar().currentMessage()
+
+
+def test_dropping_files_on_a_report_links_them_to_it(window, photos, monkeypatch):
+    no_note(monkeypatch)
+    select_target(window, 13, 2026)
+    from qjgb_desktop.domain.validation import ReportInput
+    from qjgb_desktop.services.progress import add_report
+
+    report = window.ctx.write(lambda s: add_report(
+        s, window.current_node().id, ReportInput("2026Q3", window.ctx.today(), "区教委", "王老师", "正常推进", 50),
+        "王老师", window.ctx.today()))
+    settle(window)
+    table = window.reports.table
+    drop = drop_on(table, window.reports.model.index(0, 1), [photos[2]])
+    assert drop.isAccepted()
+    settle(window)
+    assert [(e.original_name, e.report_id) for e in window.evidence.model.items()] == [("批复扫描件.pdf", report.id)]

@@ -164,15 +164,16 @@ class EvidencePanel(QWidget):
         if names:
             self.attach_files([Path(n) for n in names], target)
 
-    def attach_files(self, files: list[Path], target: TargetNode, note: str | None = None) -> None:
+    def attach_files(self, files: list[Path], target: TargetNode, note: str | None = None,
+                     report_id: int | None = None) -> None:
         """Copy the files in the background with a progress dialog; all or nothing."""
         from ..services import evidence as ev
 
         if self.ctx.db is None:
             return
         if note is None:
-            note, ok = QInputDialog.getText(self, "添加佐证材料", f"{len(files)} 个文件 → 措施{target.measure.no}·"
-                                            f"{target.year}年\n说明（可不填）：")
+            where = f"措施{target.measure.no}·{target.year}年" + (f" 报告#{report_id}" if report_id else "")
+            note, ok = QInputDialog.getText(self, "添加佐证材料", f"{len(files)} 个文件 → {where}\n说明（可不填）：")
             if not ok:
                 return
         cancel = threading.Event()
@@ -189,7 +190,7 @@ class EvidencePanel(QWidget):
 
         def job():
             with sessions.begin() as s:
-                return ev.attach(s, target.id, files, user, note=note,
+                return ev.attach(s, target.id, files, user, note=note, report_id=report_id,
                                  progress=lambda d, t, n: progress.moved.emit(d, t, n), cancelled=cancel.is_set)
 
         def done(views) -> None:

@@ -131,6 +131,9 @@ class MainWindow(QMainWindow):
         self.reports.indicator_requested.connect(self.enter_indicator_value)
         self.evidence.count_changed.connect(lambda n: self.bottom_tabs.setTabText(1, f"佐证材料（{n}）"))
         self.tree_view.files_dropped.connect(self._files_dropped)
+        self.reports.files_dropped.connect(
+            lambda report, files: self.evidence.attach_files(files, self._find_target(report.target_id),
+                                                             report_id=report.id))
         self.follow_up.target_activated.connect(self.select_target)
         self.departments.target_activated.connect(self.select_target)
         self.ctx.database_ready.connect(self._on_database_ready)
@@ -397,6 +400,20 @@ class MainWindow(QMainWindow):
             return
         self.statusBar().showMessage(f"已重新开放填报周期 {code}", 8000)
 
+    def purge_evidence(self) -> None:
+        from ..services import evidence as ev
+
+        answer = QMessageBox.question(self, "清理佐证文件", "将永久删除所有已移除、且不再被任何佐证材料使用的存储文件。\n"
+                                      "记录和留痕保留。此操作仅限管理员，且不能撤销。继续吗？")
+        if answer != QMessageBox.StandardButton.Yes:
+            return
+        try:
+            gone = self.ctx.write(lambda s: ev.purge(s, self.ctx.user))
+        except ev.EvidenceError as exc:
+            QMessageBox.warning(self, "未清理", str(exc))
+            return
+        self.statusBar().showMessage(f"已删除 {len(gone)} 个不再使用的存储文件", 8000)
+
     def edit_settings(self):
         from .settings_dialog import SettingsDialog
 
@@ -460,6 +477,7 @@ class MainWindow(QMainWindow):
         report_menu.addSeparator()
         self._action(report_menu, "关闭填报周期…", self.close_period)
         self._action(report_menu, "重新开放填报周期…（管理员）", self.reopen_period)
+        self._action(report_menu, "清理已移除的佐证文件…（管理员）", self.purge_evidence)
         report_menu.addSeparator()
         self._action(report_menu, "用户与预警设置…", self.edit_settings)
 

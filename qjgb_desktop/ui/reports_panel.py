@@ -47,6 +47,7 @@ class ReportsPanel(QWidget):
     delete_requested = Signal(object)
     history_requested = Signal(object)
     indicator_requested = Signal()
+    files_dropped = Signal(object, list)  # report, [Path]: evidence for that report
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -78,7 +79,30 @@ class ReportsPanel(QWidget):
         self.history_button.clicked.connect(lambda: self._emit(self.history_requested))
         self.table.doubleClicked.connect(lambda _i: self._emit(self.history_requested))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.table.setAcceptDrops(True)
+        self.table.viewport().setAcceptDrops(True)
+        self.table.viewport().installEventFilter(self)
         self.set_reports([], None, can_add=False)
+
+    def eventFilter(self, obj, event) -> bool:
+        """Files dropped on a report row become evidence of that report."""
+        from PySide6.QtCore import QEvent
+
+        from .evidence_panel import local_files
+
+        if obj is self.table.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove,
+                                                             QEvent.Type.Drop):
+            index = self.table.indexAt(event.position().toPoint())
+            report = index.data(ReportRole) if index.isValid() else None
+            files = local_files(event.mimeData())
+            if not files or report is None or report.deleted or not report.is_current:
+                event.ignore()
+                return True
+            event.acceptProposedAction()
+            if event.type() == QEvent.Type.Drop:
+                self.files_dropped.emit(report, files)
+            return True
+        return super().eventFilter(obj, event)
 
     def selected_report(self):
         rows = self.table.selectionModel().selectedRows()

@@ -35,6 +35,11 @@ class SettingsDialog(QDialog):
         for key, label in SCHEMES.items():
             self.scheme.addItem(label, key)
         self.scheme.setCurrentIndex(self.scheme.findData(current.scheme))
+        self.max_mb = QDoubleSpinBox(objectName="maxEvidenceMb")
+        self.max_mb.setRange(1, 100_000)
+        self.max_mb.setDecimals(0)
+        self.max_mb.setSuffix(" MB")
+        self.max_mb.setValue(current.max_evidence_mb)
         self.new_admin = QLineEdit(objectName="newAdmin")
         self.new_admin.setPlaceholderText("姓名（第一位管理员可由任何人指定，之后须由管理员添加）")
         self.errors = error_banner("settingsErrors")
@@ -44,6 +49,7 @@ class SettingsDialog(QDialog):
         form.addRow("正常：低于应完成进度不超过", self.green)
         form.addRow("关注：低于应完成进度不超过", self.yellow)
         form.addRow("填报周期", self.scheme)
+        form.addRow("单个佐证文件上限", self.max_mb)
         form.addRow("管理员", QLabel("、".join(current.admins) or "尚未指定"))
         form.addRow("添加管理员", self.new_admin)
         buttons = save_cancel(self, "保存")
@@ -53,7 +59,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(buttons)
 
     def accept(self) -> None:
-        from ..services.settings import SettingError, add_admin, set_scheme, set_thresholds
+        from ..services.settings import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
 
         if not self.user.text().strip():
             self.errors.setText("请填写当前用户的姓名")
@@ -65,6 +71,7 @@ class SettingsDialog(QDialog):
         def save(session) -> None:
             set_thresholds(session, self.green.value(), self.yellow.value(), actor)
             set_scheme(session, self.scheme.currentData(), actor)
+            set_max_evidence_mb(session, self.max_mb.value(), actor)
             if self.new_admin.text().strip():
                 add_admin(session, self.new_admin.text(), actor)
         try:
