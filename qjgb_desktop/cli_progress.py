@@ -9,6 +9,7 @@ import json
 import os
 import sys
 from datetime import date
+from pathlib import Path
 
 EXIT_OK, EXIT_USAGE = 0, 2
 
@@ -68,6 +69,15 @@ def add_parsers(sub, common, parser_class) -> None:
     reopen.add_argument("--reason", required=True)
     persub.add_parser("list", parents=[common], help="列出已关闭的周期")
 
+    chart = sub.add_parser("chart", parents=[common], help="生成图表（PNG、SVG 或 PDF，按文件扩展名）")
+    chart.add_argument("--kind", required=True,
+                       choices=["overview", "actions", "departments", "status", "activity", "lagging", "indicator"])
+    chart.add_argument("--out", required=True, type=Path)
+    chart.add_argument("--year", type=int, help="年度（默认：今天所在年度）")
+    chart.add_argument("--today", type=iso_date, help="按这一天计算（默认今天）")
+    chart.add_argument("--measure", type=int, metavar="N", help="指标图：措施序号")
+    chart.add_argument("--indicator", metavar="NAME", help="指标图：指标名称（可写其中一部分）")
+
     audit = sub.add_parser("audit", parents=[common], help="查看留痕（谁、何时、改了什么、改前改后）")
     audit.add_argument("--limit", type=int, default=50, help="最近多少条（默认 50）")
     audit.add_argument("--entity", help="只看某类记录，如 progress_report、closed_period、setting")
@@ -99,7 +109,7 @@ def _report_fields(p, required: bool) -> None:
     p.add_argument("--next", dest="next_steps", help="下步计划")
 
 
-COMMANDS = ("progress", "indicator", "status", "period", "audit", "admin", "settings")
+COMMANDS = ("progress", "indicator", "status", "chart", "period", "audit", "admin", "settings")
 
 
 def run(args, open_db) -> int:
@@ -120,7 +130,7 @@ def run(args, open_db) -> int:
 def _dispatch(args, db) -> int:
     handler = {
         "progress": _progress, "indicator": _indicator, "status": _status, "period": _period,
-        "audit": _audit, "admin": _admin, "settings": _settings,
+        "chart": _chart, "audit": _audit, "admin": _admin, "settings": _settings,
     }[args.command]
     return handler(args, db)
 
@@ -261,6 +271,57 @@ def _period(args, db) -> int:
             svc.reopen_period(s, args.period, args.reason, user)
             print(f"已重新开放填报周期 {args.period.upper()}（原因已记录）")
     return EXIT_OK
+
+
+def _chart(args, db) -> int:
+    from . import charts
+    from .domain.status import expected_percent
+    from .services import chart_data as cd
+    from .services.status import compute_status
+
+    if args.out.suffix.lower() not in (".png", ".svg", ".pdf"):
+        raise ProgressError_("--out 应以 .png、.svg 或 .pdf 结尾")
+    today = args.today or date.today()
+    with db.sessions() as s:
+        snap = compute_status(s, today)
+        years = snap.tree.years
+        year = args.year or snap.year
+        if year not in years:
+            raise ProgressError_(f"年度应为 {years[0]}–{years[-1]}")
+        fig = charts.new_figure(8, 4.5)
+        if args.kind == "overview":
+            charts.draw_overview(fig, cd.overview(snap, year))
+        elif args.kind == "actions":
+            charts.draw_bars(fig, cd.action_bars(snap, year), f"{year}年各改革任务完成度",
+                             expected_percent(year, today))
+        elif args.kind == "departments":
+            charts.draw_bars(fig, cd.department_bars(snap, year), f"{year}年各牵头部门完成度",
+                             expected_percent(year, today))
+        elif args.kind == "status":
+            charts.draw_distribution(fig, cd.status_distribution(snap, year), year)
+        elif args.kind == "lagging":
+            charts.draw_bars(fig, cd.most_lagging(snap, year), f"{year}年最滞后的十个目标", expected_percent(year, today))
+        elif args.kind == "activity":
+            charts.draw_activity(fig, cd.monthly_activity(s, date(years[0], 1, 1), min(today, date(years[-1], 12, 31))))
+        else:
+            if args.measure is None or not args.indicator:
+                raise ProgressError_("指标图需要 --measure 和 --indicator")
+            from .services.indicators import indicator_rows
+            from .services.progress import find_indicator
+
+            ind = find_indicator(s, args.measure, args.indicator)
+            row = next(r for r in indicator_rows(s, args.measure, snap.tree) if r["indicator_id"] == ind.id)
+            charts.draw_indicator(fig, cd.indicator_series(row, years))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    charts.save(fig, args.out)
+    print(f"已生成：{args.out}")
+    return EXIT_OK
+
+
+def ProgressError_(message: str):
+    from .services.progress import ProgressError
+
+    return ProgressError(message)
 
 
 def _audit(args, db) -> int:

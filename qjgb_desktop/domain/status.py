@@ -27,6 +27,17 @@ RED_STATES = (RED, OVERDUE)
 # Most urgent first: the order of the 督办 list.
 SEVERITY = {OVERDUE: 0, RED: 1, NOT_REPORTED: 2, YELLOW: 3, GREEN: 4, COMPLETED: 5, NOT_STARTED: 6}
 
+# How each state looks in charts and lights: Okabe–Ito colours (safe with the common colour-vision deficiencies),
+# plus a shape/hatch so they also read in grey print.
+STATE_COLORS = {
+    COMPLETED: "#0072B2", GREEN: "#009E73", YELLOW: "#E69F00", RED: "#D55E00", OVERDUE: "#8B1A1A",
+    NOT_REPORTED: "#6E6E6E", NOT_STARTED: "#B0B0B0",
+}
+STATE_SYMBOLS = {COMPLETED: "✓", GREEN: "●", YELLOW: "▲", RED: "✕", OVERDUE: "‼", NOT_REPORTED: "？",
+                 NOT_STARTED: "○"}
+STATE_HATCHES = {COMPLETED: "", GREEN: "", YELLOW: "//", RED: "xx", OVERDUE: "xxx", NOT_REPORTED: "..",
+                 NOT_STARTED: ""}
+
 # What a department reports (填报状态).
 R_NOT_BEGUN, R_ON_TRACK, R_BEHIND, R_DONE, R_PAUSED = "未启动", "正常推进", "滞后", "已完成", "暂缓"
 REPORT_STATUSES = (R_NOT_BEGUN, R_ON_TRACK, R_BEHIND, R_DONE, R_PAUSED)

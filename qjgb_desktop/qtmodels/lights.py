@@ -7,18 +7,15 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-from ..domain.status import COMPLETED, GREEN, NOT_REPORTED, NOT_STARTED, OVERDUE, RED, YELLOW
-
-# Okabe–Ito inspired colours, distinguishable with the common colour-vision deficiencies.
-COLORS = {
-    COMPLETED: "#0072B2", GREEN: "#009E73", YELLOW: "#E69F00", RED: "#D55E00", OVERDUE: "#8B1A1A",
-    NOT_REPORTED: "#6E6E6E", NOT_STARTED: "#B0B0B0",
-}
-SYMBOLS = {COMPLETED: "✓", GREEN: "●", YELLOW: "▲", RED: "✕", OVERDUE: "‼", NOT_REPORTED: "？", NOT_STARTED: "○"}
-
-
-def state_text(state: str) -> str:
-    return f"{SYMBOLS.get(state, '')} {state}"
+from ..domain.status import (
+    COMPLETED,
+    NOT_REPORTED,
+    NOT_STARTED,
+    OVERDUE,
+    RED,
+    STATE_COLORS as COLORS,
+    YELLOW,
+)
 
 
 @cache

@@ -37,6 +37,7 @@ from .context import AppContext
 from .detail_panel import DetailPanel
 from .evidence_panel import EvidencePanel
 from .filter_bar import FilterBar
+from .lazy_tab import LazyTab
 from .plan_view import PlanTreeView
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
@@ -80,6 +81,9 @@ class MainWindow(QMainWindow):
         self.bottom_tabs = QTabWidget(objectName="bottomTabs")
         self.bottom_tabs.addTab(self.reports, "进展记录")
         self.bottom_tabs.addTab(self.evidence, "佐证材料")
+        self.indicator_chart = LazyTab(self._make_indicator_chart)
+        self.bottom_tabs.addTab(self.indicator_chart, "指标图")
+        self._indicator_rows: tuple[list, list] | None = None
         self.empty_label = QLabel("没有符合筛选条件的项目。", objectName="emptyLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.hide()
@@ -108,10 +112,14 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.splitter, 1)
         self.follow_up = FollowUpView()
         self.departments = DepartmentView()
+        self.dashboard = LazyTab(self._make_dashboard)
+        self.indicators = LazyTab(self._make_indicator_page)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(plan_tab, "计划")
         self.tabs.addTab(self.follow_up, "督办")
         self.tabs.addTab(self.departments, "部门")
+        self.tabs.addTab(self.dashboard, "总览")
+        self.tabs.addTab(self.indicators, "指标")
         self.setCentralWidget(self.tabs)
         self.count_label = QLabel()
         self.context_label = QLabel()
@@ -210,6 +218,10 @@ class MainWindow(QMainWindow):
         follow = self.follow_up.set_snapshot(snap)
         self.departments.set_snapshot(snap)
         self.tabs.setTabText(1, f"督办（{follow}）")
+        if self.dashboard.content is not None:
+            self.dashboard.content.set_snapshot(snap)
+        if self.indicators.content is not None:
+            self.indicators.content.reload(self.model.tree())
         self.detail.set_status(snap)
         self._update_context_label()
 
@@ -248,9 +260,56 @@ class MainWindow(QMainWindow):
         if node is not self.current_node():
             return
         self.evidence.set_node(node, files, self._target_for_entry())
+        self._indicator_rows = (rows, self.model.tree().years)
+        if self.indicator_chart.content is not None:
+            self.indicator_chart.content.set_rows(*self._indicator_rows)
         heading = f"措施{node.measure.no}·{node.year}年" if isinstance(node, TargetNode) else f"措施{node.no}"
         self.reports.set_reports(reports, heading, can_add=True, one_year=isinstance(node, TargetNode))
         self.detail.set_actuals({r["indicator_id"]: r for r in rows})
+
+    # -- charts (matplotlib is imported when one of these is first shown) ---------------------------------
+    def _make_dashboard(self):
+        from .dashboard import Dashboard
+
+        board = Dashboard(self.ctx)
+        board.action_clicked.connect(self.select_action)
+        board.department_clicked.connect(self.show_department)
+        board.target_clicked.connect(self.select_target)
+        if self.model.status() is not None:
+            board.set_snapshot(self.model.status())
+        return board
+
+    def _make_indicator_page(self):
+        from .dashboard import IndicatorPage
+
+        page = IndicatorPage(self.ctx)
+        if self.ctx.db is not None:
+            page.reload(self.model.tree())
+        return page
+
+    def _make_indicator_chart(self):
+        from .dashboard import IndicatorChart
+
+        chart = IndicatorChart()
+        if self._indicator_rows is not None:
+            chart.set_rows(*self._indicator_rows)
+        return chart
+
+    def select_action(self, no: int) -> bool:
+        tree = self.model.tree()
+        action = next((a for a in tree.actions if a.no == no), None) if tree else None
+        if action is None:
+            return False
+        self.filter_bar.reset()
+        self.tabs.setCurrentIndex(0)
+        return self._select_source(self.model.index_of(action))
+
+    def show_department(self, name: str) -> None:
+        """The plan filtered to what this department leads."""
+        self.filter_bar.keyword.clear()
+        self.filter_bar.select_year(None)
+        self.filter_bar.select_department(name, "lead")
+        self.tabs.setCurrentIndex(0)
 
     def _files_dropped(self, index: QModelIndex, files: list) -> None:
         """Files dropped on a row: attach them to that target (for a measure, its target of the year shown)."""

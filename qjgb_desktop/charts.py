@@ -1,0 +1,185 @@
+"""The charts, drawn with matplotlib's object API (Figure, no pyplot, no Qt): the window embeds these figures in
+FigureCanvasQTAgg, the command line saves them. Imported only when a chart is first needed.
+
+Every bar carries `gid` = the key a click selects and a label for hover; colours follow the state colours and
+each state also has a hatch, so charts read in grey print and for colour-blind readers.
+"""
+
+from __future__ import annotations
+
+from matplotlib import font_manager, rcParams
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from .domain.status import STATE_COLORS, STATE_HATCHES, STATES
+from .services.chart_data import Bar, IndicatorSeries, Overview
+
+# Preferred Chinese fonts by platform: Windows, Linux, macOS.
+CJK_CANDIDATES = ("Microsoft YaHei", "DengXian", "SimHei", "Noto Sans CJK SC", "Source Han Sans SC",
+                  "Source Han Sans CN", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei", "PingFang SC",
+                  "Hiragino Sans GB", "Noto Sans SC", "Noto Serif CJK SC")
+_chosen: list[str | None] = []
+
+
+def setup_fonts() -> str | None:
+    """Put an installed CJK family after DejaVu Sans in font.family (a fallback list, so Latin stays DejaVu and
+    every Chinese glyph is found). Returns the family, or None when no Chinese font is installed."""
+    if _chosen:
+        return _chosen[0]
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    family = next((name for name in CJK_CANDIDATES if name in installed), None)
+    if family is None:  # a font installed after matplotlib built its cache
+        font_manager.fontManager = font_manager.FontManager()
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        family = next((name for name in CJK_CANDIDATES if name in installed), None)
+    rcParams["font.family"] = ["DejaVu Sans", family] if family else ["DejaVu Sans"]
+    rcParams["axes.unicode_minus"] = False
+    rcParams["svg.fonttype"] = "none"
+    rcParams["pdf.fonttype"] = 42
+    _chosen.append(family)
+    return family
+
+
+NO_FONT_NOTICE = ("未找到中文字体，图表中的中文可能无法显示。请安装微软雅黑、黑体，或 Linux 上的 fonts-noto-cjk / "
+                  "fonts-wqy-microhei，然后重新启动程序。")
+
+
+def new_figure(width: float = 6.4, height: float = 3.6, dpi: int = 100) -> Figure:
+    setup_fonts()
+    fig = Figure(figsize=(width, height), dpi=dpi, layout="constrained")
+    return fig
+
+
+def _style(ax, title: str) -> None:
+    ax.set_title(title, fontsize=11, loc="left")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.tick_params(labelsize=9)
+
+
+def _state_bar(bar_artist, state: str, key: str, hover: str) -> None:
+    bar_artist.set_facecolor(STATE_COLORS.get(state, "#999999"))
+    bar_artist.set_hatch(STATE_HATCHES.get(state, ""))
+    bar_artist.set_edgecolor("#333333")
+    bar_artist.set_linewidth(0.6)
+    bar_artist.set_gid(key)
+    bar_artist.set_picker(True)
+    bar_artist.set_label(hover)  # what hovering shows (set_label is not drawn: the charts have no legend of bars)
+
+
+def draw_overview(fig: Figure, ov: Overview) -> None:
+    ax = fig.add_subplot()
+    _style(ax, f"{ov.year}年总体完成度（{ov.today.isoformat()}）")
+    bar = ax.barh([0], [ov.percent], height=0.5)[0]
+    _state_bar(bar, ov.state, "plan", f"总体完成度 {ov.percent:g}%，{ov.state}；应完成约 {ov.expected:g}%")
+    ax.axvline(ov.expected, color="#222222", linestyle="--", linewidth=1.2)
+    ax.text(ov.expected + 1, 0.32, f"应完成 {ov.expected:g}%", ha="left", va="center", fontsize=9)
+    ax.text(min(ov.percent, 100) + 1, 0, f"{ov.percent:g}% · {ov.state}", va="center", fontsize=10)
+    ax.set_xlim(0, 110)
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_yticks([])
+    ax.set_xlabel("完成度（%）", fontsize=9)
+
+
+def draw_bars(fig: Figure, bars: list[Bar], title: str, expected: float | None = None, unit_label: str = "完成度（%）"
+              ) -> None:
+    """Horizontal bars, one per action/department/target, top to bottom in the given order."""
+    ax = fig.add_subplot()
+    _style(ax, title)
+    if not bars:
+        ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
+        ax.set_axis_off()
+        return
+    ys = list(range(len(bars)))[::-1]
+    # A sliver for 0%, so every row has a bar to see, hover and click; the label gives the true figure.
+    artists = ax.barh(ys, [max(b.percent, 1.0) for b in bars], height=0.6)
+    for artist, b in zip(artists, bars):
+        flags = f"，红 {b.red} · 黄 {b.yellow}" if (b.red or b.yellow) else ""
+        _state_bar(artist, b.state, b.key, f"{b.label}：{b.percent:g}%，{b.state}{flags}")
+        ax.text(b.percent + 1, artist.get_y() + artist.get_height() / 2,
+                f"{b.percent:g}% {b.state}" + (f"（红{b.red} 黄{b.yellow}）" if (b.red or b.yellow) else ""),
+                va="center", fontsize=8)
+    ax.set_yticks(ys, [b.label if len(b.label) <= 16 else b.label[:15] + "…" for b in bars], fontsize=9)
+    if expected is not None:
+        ax.axvline(expected, color="#222222", linestyle="--", linewidth=1)
+    ax.set_xlim(0, 125)
+    ax.set_xlabel(unit_label, fontsize=9)
+
+
+def draw_distribution(fig: Figure, counts: dict[str, int], year: int) -> None:
+    ax = fig.add_subplot()
+    _style(ax, f"{year}年度目标状态分布")
+    states = [s for s in STATES if counts.get(s)] or list(STATES)
+    artists = ax.bar(range(len(states)), [counts.get(s, 0) for s in states], width=0.6)
+    for artist, state in zip(artists, states):
+        _state_bar(artist, state, state, f"{state}：{counts.get(state, 0)} 项")
+        ax.text(artist.get_x() + artist.get_width() / 2, artist.get_height() + 0.2, str(counts.get(state, 0)),
+                ha="center", fontsize=9)
+    ax.set_xticks(range(len(states)), states, fontsize=9)
+    ax.set_ylabel("年度目标（项）", fontsize=9)
+
+
+def draw_activity(fig: Figure, months: list[tuple[str, int]]) -> None:
+    ax = fig.add_subplot()
+    _style(ax, "每月填报数量")
+    artists = ax.bar(range(len(months)), [n for _, n in months], width=0.7, color="#56B4E9", edgecolor="#333333",
+                     linewidth=0.4)
+    for artist, (month, n) in zip(artists, months):
+        artist.set_gid(month)
+        artist.set_label(f"{month}：{n} 份报告")
+        artist.set_picker(True)
+    step = max(1, len(months) // 12)
+    ax.set_xticks(range(0, len(months), step), [m for m, _ in months][::step], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel("报告（份）", fontsize=9)
+
+
+def draw_indicator(fig: Figure, s: IndicatorSeries) -> None:
+    """Target against actual per year; for ≤ indicators (平均年龄) the reading is 'lower is better'."""
+    ax = fig.add_subplot()
+    sign = {">=": "≥", "<=": "≤", "=": "="}[s.comparator]
+    reading = "越低越好" if s.comparator == "<=" else "越高越好" if s.comparator == ">=" else "等于目标"
+    _style(ax, f"措施{s.measure_no} {s.name}（{s.unit}，{reading}）")
+    xs = list(range(len(s.years)))
+    width = 0.36
+    for i, (t, a, met) in enumerate(zip(s.targets, s.actuals, s.met)):
+        if t is not None:
+            bar = ax.bar(i - width / 2, t, width, color="#FFFFFF", edgecolor="#333333", hatch="//")[0]
+            bar.set_gid(f"target-{s.years[i]}")
+            bar.set_label(f"{s.years[i]}年目标：{sign} {t:g}{s.unit}")
+            ax.text(i - width / 2, t, f"{sign}{t:g}", ha="center", va="bottom", fontsize=8)
+        if a is not None:
+            state = "已完成" if met else "滞后" if met is False else "未填报"
+            bar = ax.bar(i + width / 2, a, width)[0]
+            _state_bar(bar, state, f"actual-{s.years[i]}", f"{s.years[i]}年实际：{a:g}{s.unit}" +
+                       ("（达标）" if met else "（未达标）" if met is False else ""))
+            ax.text(i + width / 2, a, f"{a:g}" + (" ✓" if met else " ✕" if met is False else ""), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_xticks(xs, [f"{y}年" for y in s.years])
+    values = [v for v in (*s.targets, *s.actuals) if v is not None]
+    if values:
+        low, high = min(values), max(values)
+        if s.comparator == "<=" or low > 0.6 * high:  # close values (ages, rates near 100): do not start at 0
+            pad = max((high - low) * 0.5, abs(high) * 0.02, 0.5)
+            ax.set_ylim(low - pad, high + pad)
+    handles = [Patch(facecolor="#FFFFFF", edgecolor="#333333", hatch="//", label="目标"),
+               Patch(facecolor=STATE_COLORS["已完成"], edgecolor="#333333", label="实际（达标）"),
+               Patch(facecolor=STATE_COLORS["滞后"], edgecolor="#333333", hatch="xx",
+                                        label="实际（未达标）")]
+    ax.legend(handles=handles, fontsize=8, loc="upper left", frameon=False)
+    ax.set_ylabel(s.unit, fontsize=9)
+
+
+def hover_text(fig: Figure, event) -> str | None:
+    """The label of the bar under a mouse event, for tooltips."""
+    for ax in fig.axes:
+        if event.inaxes is not ax:
+            continue
+        for artist in ax.patches:
+            if artist.get_picker() and artist.contains(event)[0]:
+                return artist.get_label()
+    return None
+
+
+def save(fig: Figure, path) -> None:
+    """PNG, SVG or PDF by the file's ending."""
+    fig.savefig(path, dpi=150)
