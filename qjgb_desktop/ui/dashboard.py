@@ -95,6 +95,8 @@ class Dashboard(QWidget):
         self.year.currentIndexChanged.connect(lambda _i: self.refresh())
 
     def set_snapshot(self, snap) -> None:
+        """New figures; drawn now if the tab is on screen, else when it is next shown (edits on other tabs
+        then cost no drawing at all)."""
         first = self._snap is None
         self._snap = snap
         if first:
@@ -103,8 +105,19 @@ class Dashboard(QWidget):
                 self.year.addItem(f"{y}年", y)
             self.year.setCurrentIndex(max(0, self.year.findData(snap.year)))
             self.year.blockSignals(False)
+        self._dirty = True
+        if self.isVisible() or first:
+            self._update()
+
+    def _update(self) -> None:
+        self._dirty = False
         self._load_activity()
         self.refresh()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_dirty", False):
+            self._update()
 
     def _load_activity(self) -> None:
         snap = self._snap
