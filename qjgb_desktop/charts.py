@@ -73,83 +73,140 @@ def _state_bar(bar_artist, state: str, key: str, hover: str) -> None:
     bar_artist.set_label(hover)  # what hovering shows (set_label is not drawn: the charts have no legend of bars)
 
 
+def _reuse(fig: Figure, kind: str, structure) -> dict | None:
+    """The artists of the last drawing when it had the same structure (same kind, same categories), so a
+    refresh only moves bars and changes texts: building axes and ticks costs more than drawing them.
+    Otherwise the figure is cleared for a new drawing."""
+    memo = getattr(fig, "_qjgb_memo", None)
+    if memo is not None and memo["kind"] == kind and memo["structure"] == structure:
+        return memo
+    fig.clear()
+    fig._qjgb_memo = None
+    return None
+
+
+def _remember(fig: Figure, kind: str, structure, **artists) -> None:
+    fig._qjgb_memo = {"kind": kind, "structure": structure, **artists}
+
+
 def draw_overview(fig: Figure, ov: Overview) -> None:
-    ax = fig.add_subplot()
-    _margins(fig, left=0.04, bottom=0.25)
-    _style(ax, f"{ov.year}年总体完成度（{ov.today.isoformat()}）")
-    bar = ax.barh([0], [ov.percent], height=0.5)[0]
-    _state_bar(bar, ov.state, "plan", f"总体完成度 {ov.percent:g}%，{ov.state}；应完成约 {ov.expected:g}%")
-    ax.axvline(ov.expected, color="#222222", linestyle="--", linewidth=1.2)
-    ax.text(ov.expected + 1, 0.32, f"应完成 {ov.expected:g}%", ha="left", va="center", fontsize=9)
-    ax.text(min(ov.percent, 100) + 1, 0, f"{ov.percent:g}% · {ov.state}", va="center", fontsize=10)
-    ax.set_xlim(0, 110)
-    ax.set_xticks([0, 25, 50, 75, 100])
-    ax.set_ylim(-0.5, 0.5)
-    ax.set_yticks([])
-    ax.set_xlabel("完成度（%）", fontsize=9)
+    hover = f"总体完成度 {ov.percent:g}%，{ov.state}；应完成约 {ov.expected:g}%"
+    memo = _reuse(fig, "overview", None)
+    if memo is None:
+        ax = fig.add_subplot()
+        _margins(fig, left=0.04, bottom=0.25)
+        _style(ax, "")
+        bar = ax.barh([0], [1], height=0.5)[0]
+        line = ax.axvline(0, color="#222222", linestyle="--", linewidth=1.2)
+        expected_text = ax.text(0, 0.32, "", ha="left", va="center", fontsize=9)
+        value_text = ax.text(0, 0, "", va="center", fontsize=10)
+        ax.set_xlim(0, 110)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_ylim(-0.5, 0.5)
+        ax.set_yticks([])
+        ax.set_xlabel("完成度（%）", fontsize=9)
+        _remember(fig, "overview", None, ax=ax, bar=bar, line=line, expected_text=expected_text,
+                  value_text=value_text)
+        memo = fig._qjgb_memo
+    memo["ax"].set_title(f"{ov.year}年总体完成度（{ov.today.isoformat()}）", fontsize=11, loc="left")
+    memo["bar"].set_width(max(ov.percent, 1.0))
+    _state_bar(memo["bar"], ov.state, "plan", hover)
+    memo["line"].set_xdata([ov.expected, ov.expected])
+    memo["expected_text"].set_x(ov.expected + 1)
+    memo["expected_text"].set_text(f"应完成 {ov.expected:g}%")
+    memo["value_text"].set_x(min(ov.percent, 100) + 1)
+    memo["value_text"].set_text(f"{ov.percent:g}% · {ov.state}")
 
 
 def draw_bars(fig: Figure, bars: list[Bar], title: str, expected: float | None = None, unit_label: str = "完成度（%）"
               ) -> None:
     """Horizontal bars, one per action/department/target, top to bottom in the given order."""
-    ax = fig.add_subplot()
-    longest = max((min(len(b.label), 16) for b in bars), default=4)
-    _margins(fig, left=min(0.45, 0.04 + longest * 0.021 * 6.4 / fig.get_figwidth()), bottom=0.14)
-    _style(ax, title)
-    if not bars:
-        ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
-        ax.set_axis_off()
-        return
-    ys = list(range(len(bars)))[::-1]
-    # A sliver for 0%, so every row has a bar to see, hover and click; the label gives the true figure.
-    artists = ax.barh(ys, [max(b.percent, 1.0) for b in bars], height=0.6)
-    for artist, b in zip(artists, bars):
+    labels = [b.label if len(b.label) <= 16 else b.label[:15] + "…" for b in bars]
+    memo = _reuse(fig, "bars", (tuple(labels), expected is not None, unit_label))
+    if memo is None:
+        ax = fig.add_subplot()
+        longest = max((min(len(b.label), 16) for b in bars), default=4)
+        _margins(fig, left=min(0.45, 0.04 + longest * 0.021 * 6.4 / fig.get_figwidth()), bottom=0.14)
+        _style(ax, title)
+        if not bars:
+            ax.text(0.5, 0.5, "暂无数据", ha="center", va="center", transform=ax.transAxes)
+            ax.set_axis_off()
+            return
+        ys = list(range(len(bars)))[::-1]
+        artists = list(ax.barh(ys, [1.0] * len(bars), height=0.6))
+        texts = [ax.text(0, y, "", va="center", fontsize=8) for y in ys]
+        ax.set_yticks(ys, labels, fontsize=9)
+        line = ax.axvline(0, color="#222222", linestyle="--", linewidth=1) if expected is not None else None
+        ax.set_xlim(0, 125)
+        ax.set_xticks([0, 25, 50, 75, 100])
+        ax.set_xlabel(unit_label, fontsize=9)
+        _remember(fig, "bars", (tuple(labels), expected is not None, unit_label), ax=ax, artists=artists,
+                  texts=texts, line=line)
+        memo = fig._qjgb_memo
+    memo["ax"].set_title(title, fontsize=11, loc="left")
+    for artist, text, b in zip(memo["artists"], memo["texts"], bars):
+        # A sliver for 0%, so every row has a bar to see, hover and click; the label gives the true figure.
+        artist.set_width(max(b.percent, 1.0))
         flags = f"，红 {b.red} · 黄 {b.yellow}" if (b.red or b.yellow) else ""
         _state_bar(artist, b.state, b.key, f"{b.label}：{b.percent:g}%，{b.state}{flags}")
-        ax.text(b.percent + 1, artist.get_y() + artist.get_height() / 2,
-                f"{b.percent:g}% {b.state}" + (f"（红{b.red} 黄{b.yellow}）" if (b.red or b.yellow) else ""),
-                va="center", fontsize=8)
-    ax.set_yticks(ys, [b.label if len(b.label) <= 16 else b.label[:15] + "…" for b in bars], fontsize=9)
-    if expected is not None:
-        ax.axvline(expected, color="#222222", linestyle="--", linewidth=1)
-    ax.set_xlim(0, 125)
-    ax.set_xticks([0, 25, 50, 75, 100])
-    ax.set_xlabel(unit_label, fontsize=9)
+        text.set_x(b.percent + 1)
+        text.set_text(f"{b.percent:g}% {b.state}" + (f"（红{b.red} 黄{b.yellow}）" if (b.red or b.yellow) else ""))
+    if memo["line"] is not None:
+        memo["line"].set_xdata([expected, expected])
 
 
 def draw_distribution(fig: Figure, counts: dict[str, int], year: int) -> None:
-    ax = fig.add_subplot()
-    _margins(fig, left=0.1, bottom=0.14)
-    _style(ax, f"{year}年度目标状态分布")
     states = [s for s in STATES if counts.get(s)] or list(STATES)
-    artists = ax.bar(range(len(states)), [counts.get(s, 0) for s in states], width=0.6)
-    for artist, state in zip(artists, states):
-        _state_bar(artist, state, state, f"{state}：{counts.get(state, 0)} 项")
-        ax.text(artist.get_x() + artist.get_width() / 2, artist.get_height() + 0.2, str(counts.get(state, 0)),
-                ha="center", fontsize=9)
-    ax.set_xticks(range(len(states)), states, fontsize=9)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.set_ylabel("年度目标（项）", fontsize=9)
+    memo = _reuse(fig, "distribution", tuple(states))
+    if memo is None:
+        ax = fig.add_subplot()
+        _margins(fig, left=0.1, bottom=0.14)
+        _style(ax, "")
+        artists = list(ax.bar(range(len(states)), [0] * len(states), width=0.6))
+        texts = [ax.text(a.get_x() + a.get_width() / 2, 0, "", ha="center", fontsize=9) for a in artists]
+        ax.set_xticks(range(len(states)), states, fontsize=9)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.set_ylabel("年度目标（项）", fontsize=9)
+        _remember(fig, "distribution", tuple(states), ax=ax, artists=artists, texts=texts)
+        memo = fig._qjgb_memo
+    ax = memo["ax"]
+    ax.set_title(f"{year}年度目标状态分布", fontsize=11, loc="left")
+    for artist, text, state in zip(memo["artists"], memo["texts"], states):
+        n = counts.get(state, 0)
+        artist.set_height(n)
+        _state_bar(artist, state, state, f"{state}：{n} 项")
+        text.set_y(n + 0.2)
+        text.set_text(str(n))
+    ax.set_ylim(0, max([counts.get(s, 0) for s in states] + [1]) * 1.15)
 
 
 def draw_activity(fig: Figure, months: list[tuple[str, int]]) -> None:
-    ax = fig.add_subplot()
-    _margins(fig, left=0.1, bottom=0.24)
-    _style(ax, "每月填报数量")
-    artists = ax.bar(range(len(months)), [n for _, n in months], width=0.7, color="#56B4E9", edgecolor="#333333",
-                     linewidth=0.4)
-    for artist, (month, n) in zip(artists, months):
+    structure = tuple(m for m, _ in months)
+    memo = _reuse(fig, "activity", structure)
+    if memo is None:
+        ax = fig.add_subplot()
+        _margins(fig, left=0.1, bottom=0.24)
+        _style(ax, "每月填报数量")
+        artists = list(ax.bar(range(len(months)), [0] * len(months), width=0.7, color="#56B4E9",
+                              edgecolor="#333333", linewidth=0.4))
+        step = max(1, -(-len(months) // 8))  # at most 8 month labels: each tick costs drawing time
+        ax.set_xticks(range(0, len(months), step), [m for m, _ in months][::step], rotation=30, ha="right",
+                      fontsize=8)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
+        ax.set_ylabel("报告（份）", fontsize=9)
+        _remember(fig, "activity", structure, ax=ax, artists=artists)
+        memo = fig._qjgb_memo
+    for artist, (month, n) in zip(memo["artists"], months):
+        artist.set_height(n)
         artist.set_gid(month)
         artist.set_label(f"{month}：{n} 份报告")
         artist.set_picker(True)
-    step = max(1, -(-len(months) // 8))  # at most 8 month labels: each tick costs drawing time
-    ax.set_xticks(range(0, len(months), step), [m for m, _ in months][::step], rotation=30, ha="right", fontsize=8)
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
-    ax.set_ylabel("报告（份）", fontsize=9)
+    memo["ax"].set_ylim(0, max([n for _, n in months] + [1]) * 1.1)
 
 
 def draw_indicator(fig: Figure, s: IndicatorSeries) -> None:
     """Target against actual per year; for ≤ indicators (平均年龄) the reading is 'lower is better'."""
+    _reuse(fig, "indicator", object())  # always drawn afresh (few, small)
     ax = fig.add_subplot()
     _margins(fig, left=0.1, bottom=0.12)
     sign = {">=": "≥", "<=": "≤", "=": "="}[s.comparator]

@@ -39,8 +39,8 @@ class ChartView(QWidget):
         layout.addLayout(row)
 
     def redraw(self, draw) -> None:
-        """Clear and draw again with draw(figure); the canvas repaints when Qt next paints."""
-        self.figure.clear()
+        """Draw again with draw(figure) (which rebuilds or updates in place); the canvas renders when Qt next
+        paints."""
         draw(self.figure)
         self.canvas.draw_idle()
 

@@ -195,7 +195,11 @@ class IndicatorChart(QWidget):
     def _draw(self) -> None:
         row = self.choice.currentData(RowRole)
         if row is None:
-            self.chart.redraw(lambda fig: fig.text(0.5, 0.5, "本项无量化指标", ha="center", va="center"))
+            def empty(fig) -> None:
+                fig.clear()
+                fig._qjgb_memo = None
+                fig.text(0.5, 0.5, "本项无量化指标", ha="center", va="center")
+            self.chart.redraw(empty)
             return
         series = cd.indicator_series(row, self.years)
         self.chart.redraw(lambda fig: charts.draw_indicator(fig, series))
