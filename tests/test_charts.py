@@ -191,3 +191,18 @@ def test_clicking_a_department_filters_the_plan_and_hover_shows_values(qtbot, wi
 
     event = MouseEvent("motion_notify_event", view.canvas, x, y)
     assert charts.hover_text(view.figure, event).startswith("区科信局：0%")
+
+
+@pytest.mark.gui
+def test_dashboard_as_of_another_day(qtbot, window):
+    window.tabs.setCurrentIndex(window.tabs.indexOf(window.dashboard))
+    settle(window)
+    board = window.dashboard.content
+    from PySide6.QtCore import QDate
+
+    board.as_of.setDate(QDate(2026, 12, 31))
+    settle(window)
+    assert "2026-12-31" in board.summary.text() and "应完成约 100%" in board.summary.text()
+    board.as_of.setDate(QDate(2026, 7, 2))
+    settle(window)
+    assert "2026-07-02" in board.summary.text()

@@ -31,6 +31,11 @@ from ..domain.status import expected_percent
 from ..qtmodels.lights import state_icon
 from ..services import chart_data as cd
 from .chart_view import ChartView, font_notice
+from .dialog_parts import date_field, picked_date
+
+
+def first_day(years: list[int]) -> date:
+    return date(years[0], 1, 1)
 
 TargetIdRole = Qt.ItemDataRole.UserRole + 1
 RowRole = Qt.ItemDataRole.UserRole + 2
@@ -48,10 +53,15 @@ class Dashboard(QWidget):
         self._snap = None
         self._activity: list[tuple[str, int]] = []
         self.year = QComboBox(objectName="dashboardYear")
+        self.as_of = date_field(ctx.today(), "dashboardDate")
+        self.as_of.setToolTip("按这一天计算红黄绿灯和应完成进度（默认今天）")
         self.summary = QLabel(objectName="dashboardSummary")
+        self.summary.setWordWrap(True)
         top = QHBoxLayout()
         top.addWidget(QLabel("年度"))
         top.addWidget(self.year)
+        top.addWidget(QLabel("截至"))
+        top.addWidget(self.as_of)
         top.addWidget(self.summary, 1)
 
         self.overview = ChartView("总体完成度", 6, 2.2)
@@ -93,11 +103,34 @@ class Dashboard(QWidget):
         self.actions.clicked.connect(lambda key: self.action_clicked.emit(int(key)))
         self.departments.clicked.connect(self.department_clicked)
         self.year.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.as_of.dateChanged.connect(lambda _d: self._recompute())
+        self._window_snap = None
+
+    def _recompute(self) -> None:
+        """Lights as of another day than today: computed in the background for this tab only."""
+        from ..services.status import compute_status
+
+        day = picked_date(self.as_of)
+        if self._window_snap is not None and day == self._window_snap.today:
+            self._show(self._window_snap)
+            return
+        tree = self._snap.tree if self._snap else None
+        self.ctx.read(lambda s: compute_status(s, day, tree), self._show, key="dashboard-as-of")
+
+    def _show(self, snap) -> None:
+        self._snap = snap
+        self._update()
 
     def set_snapshot(self, snap) -> None:
         """New figures; drawn now if the tab is on screen, else when it is next shown (edits on other tabs
         then cost no drawing at all)."""
         first = self._snap is None
+        self._window_snap = snap
+        if not first and picked_date(self.as_of) != snap.today:
+            self._dirty = True
+            if self.isVisible():
+                self._recompute()  # an edit while looking at another day: recompute that day
+            return
         self._snap = snap
         if first:
             self.year.blockSignals(True)
@@ -122,7 +155,7 @@ class Dashboard(QWidget):
     def _load_activity(self) -> None:
         snap = self._snap
         years = snap.tree.years
-        first, last = date(years[0], 1, 1), min(snap.today, date(years[-1], 12, 31))
+        first, last = date(years[0], 1, 1), max(first_day(years), min(snap.today, date(years[-1], 12, 31)))
         self.ctx.read(lambda s: cd.monthly_activity(s, first, last), self._activity_loaded, key="activity")
 
     def _activity_loaded(self, months) -> None:
