@@ -124,3 +124,31 @@ def test_while_searching_a_target_row_shows_the_matching_passage(model):
     proxy.set_keyword("")
     measure = proxy.mapFromSource(model.measure_index(4))
     assert proxy.index(0, COL_NAME, measure).data().startswith("2026年：持续开展")
+
+
+def test_report_and_evidence_tables_pass_the_qt_model_tester(qtmodeltester, qapp, db, tmp_path):
+    from datetime import date
+
+    from qjgb_desktop.domain.validation import ReportInput
+    from qjgb_desktop.qtmodels.evidence import EvidenceTableModel
+    from qjgb_desktop.qtmodels.reports import ReportsTableModel
+    from qjgb_desktop.services import evidence as ev
+    from qjgb_desktop.services import progress as svc
+
+    f = tmp_path / "纪要.pdf"
+    f.write_bytes(b"%PDF" * 100)
+    with db.sessions.begin() as s:
+        tid = svc.target_id_for(s, 3, 2025)
+        for percent in (30, 60):
+            svc.add_report(s, tid, ReportInput("2025Q2", date(2025, 6, 30), "区教委", "张三", "正常推进", percent,
+                                               problems="慢", next_steps="快"), "clerk", date(2025, 7, 1))
+        ev.attach(s, tid, [f], "clerk")
+    with db.sessions() as s:
+        reports = ReportsTableModel()
+        reports.set_reports(svc.list_reports(s, measure_no=3))
+        files = EvidenceTableModel()
+        files.set_items(ev.list_evidence(s, target_id=tid))
+    qtmodeltester.check(reports, force_py=True)
+    qtmodeltester.check(files, force_py=True)
+    assert reports.rowCount() == 2 and reports.index(0, 6).data() == "60%"
+    assert files.index(0, 0).data() == "纪要.pdf"

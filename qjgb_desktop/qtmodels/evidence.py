@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSize, Qt
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
+from .rows import RecordRole, RecordTableModel
+
 COL_NAME, COL_TARGET, COL_SIZE, COL_NOTE, COL_BY, COL_AT = range(6)
 COLUMNS = ("文件", "所属", "大小", "说明", "上传人", "上传时间")
-EvidenceRole = Qt.ItemDataRole.UserRole + 1
+EvidenceRole = RecordRole
 THUMB = QSize(48, 48)
 THUMB_MAX_BYTES = 40 * 2**20  # larger images get the generic icon rather than a long decode
 
@@ -31,22 +33,23 @@ def load_thumbnail(path: str) -> QImage:
     return reader.read()
 
 
-class EvidenceTableModel(QAbstractTableModel):
+class EvidenceTableModel(RecordTableModel):
+    """Rows are services.evidence.EvidenceView."""
+
+    COLUMNS = COLUMNS
+
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._rows: list = []  # services.evidence.EvidenceView
         self._thumbs: dict[str, QPixmap] = {}
 
     def set_items(self, items: list) -> None:
-        self.beginResetModel()  # another selection's list
-        self._rows = list(items)
-        self.endResetModel()
+        self.set_records(items)
 
     def items(self) -> list:
-        return list(self._rows)
+        return self.records()
 
     def item(self, row: int):
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.record(row)
 
     def wanted_thumbnails(self) -> list[tuple[str, int]]:
         """(sha256, size) of images that have no thumbnail yet."""
@@ -62,25 +65,7 @@ class EvidenceTableModel(QAbstractTableModel):
                 index = self.index(row, COL_NAME)
                 self.dataChanged.emit(index, index, [Qt.ItemDataRole.DecorationRole])
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        e = self._rows[index.row()]
-        col = index.column()
-        if role == EvidenceRole:
-            return e
+    def record_data(self, e, col: int, role: int):
         if role == Qt.ItemDataRole.DisplayRole:
             return (e.original_name, f"措施{e.measure_no}·{e.year}年" + (f" · 报告#{e.report_id}" if e.report_id else ""),
                     human_size(e.size), e.description, e.created_by, f"{e.created_at:%Y-%m-%d %H:%M}")[col]

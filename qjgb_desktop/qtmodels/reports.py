@@ -4,51 +4,31 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+from PySide6.QtCore import Qt
+
+from .rows import RecordRole, RecordTableModel
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which stays off start-up
     from ..services.progress import ReportView
 
 COL_YEAR, COL_PERIOD, COL_DATE, COL_DEPARTMENT, COL_REPORTER, COL_STATUS, COL_PERCENT, COL_DONE, COL_VERSION = range(9)
 COLUMNS = ("年度", "周期", "填报日期", "填报部门", "填报人", "状态", "完成度", "工作进展", "版本")
-ReportRole = Qt.ItemDataRole.UserRole + 1
+ReportRole = RecordRole
 
 
-class ReportsTableModel(QAbstractTableModel):
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._rows: list[ReportView] = []
+class ReportsTableModel(RecordTableModel):
+    COLUMNS = COLUMNS
 
     def set_reports(self, reports: list[ReportView]) -> None:
-        self.beginResetModel()  # a different target's list: a reset is the honest signal here
-        self._rows = list(reports)
-        self.endResetModel()
+        self.set_records(reports)
 
     def reports(self) -> list[ReportView]:
-        return list(self._rows)
+        return self.records()
 
     def report(self, row: int) -> ReportView | None:
-        return self._rows[row] if 0 <= row < len(self._rows) else None
+        return self.record(row)
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(self._rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
-        return 0 if parent.isValid() else len(COLUMNS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
-                and 0 <= section < len(COLUMNS):
-            return COLUMNS[section]
-        return None
-
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < len(self._rows):
-            return None
-        r = self._rows[index.row()]
-        col = index.column()
-        if role == ReportRole:
-            return r
+    def record_data(self, r: ReportView, col: int, role: int):
         if role == Qt.ItemDataRole.DisplayRole:
             return self._display(r, col)
         if role == Qt.ItemDataRole.ToolTipRole:

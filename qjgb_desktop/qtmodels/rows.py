@@ -1,0 +1,49 @@
+"""A read-only table over a list of plain records (reports, evidence): one row per record."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
+
+RecordRole = Qt.ItemDataRole.UserRole + 1  # the record of the row itself
+
+
+class RecordTableModel(QAbstractTableModel):
+    COLUMNS: tuple[str, ...] = ()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list = []
+
+    def set_records(self, records: list) -> None:
+        self.beginResetModel()  # another selection's list: a reset is the honest signal here
+        self._rows = list(records)
+        self.endResetModel()
+
+    def records(self) -> list:
+        return list(self._rows)
+
+    def record(self, row: int):
+        return self._rows[row] if 0 <= row < len(self._rows) else None
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole \
+                and 0 <= section < len(self.COLUMNS):
+            return self.COLUMNS[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self._rows):
+            return None
+        record = self._rows[index.row()]
+        if role == RecordRole:
+            return record
+        return self.record_data(record, index.column(), role)
+
+    def record_data(self, record, column: int, role: int):
+        raise NotImplementedError
