@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, cli_evidence, cli_progress, paths
+from . import __version__, cli_evidence, cli_excel, cli_progress, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 
@@ -58,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
     cli_evidence.add_parsers(sub, common, ChineseArgumentParser)
+    cli_excel.add_parsers(sub, common, ChineseArgumentParser)
 
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
@@ -102,6 +103,8 @@ def _main(argv: list[str] | None) -> int:
             return cli_progress.run(args, _open)
         if command in cli_evidence.COMMANDS:
             return cli_evidence.run(args, _open)
+        if command in cli_excel.COMMANDS:
+            return cli_excel.run(args, _open)
     except _Failure as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_FAIL
