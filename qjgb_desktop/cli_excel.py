@@ -1,4 +1,4 @@
-"""Command line for Excel: `qjgb export`."""
+"""Command line for Excel: `qjgb export`, `qjgb template`, `qjgb import`."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from .cli_progress import iso_date
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
-COMMANDS = ("export",)
+COMMANDS = ("export", "template", "import")
 
 
 def add_parsers(sub, common, parser_class) -> None:
@@ -18,8 +18,30 @@ def add_parsers(sub, common, parser_class) -> None:
     export.add_argument("--year", type=int, help="进展年度（默认：今天所在年度）")
     export.add_argument("--today", type=iso_date, help="按这一天计算（默认今天）")
 
+    template = sub.add_parser("template", parents=[common], help="下发填报模板（每个部门一个 .xlsx）")
+    who = template.add_mutually_exclusive_group(required=True)
+    who.add_argument("--department", metavar="NAME", help="一个部门：--out 为 .xlsx 文件")
+    who.add_argument("--all", action="store_true", help="所有有责任目标的部门：--out 为文件夹")
+    template.add_argument("--period", required=True, help="填报周期，如 2025Q3")
+    template.add_argument("--out", required=True, type=Path)
+
+    imp = sub.add_parser("import", parents=[common], help="回收各部门交回的模板：检查、预览，全部无误时一次导入")
+    imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    imp.add_argument("--dry-run", action="store_true", help="只检查和预览，不写入")
+    imp.add_argument("--today", type=iso_date, help=argparse_suppress())
+
+
+def argparse_suppress():
+    import argparse
+
+    return argparse.SUPPRESS
+
 
 def run(args, open_db) -> int:
+    if args.command == "template":
+        return _template(args, open_db)
+    if args.command == "import":
+        return _import(args, open_db)
     if args.out.suffix.lower() != ".xlsx":
         print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
         return EXIT_USAGE
@@ -39,4 +61,67 @@ def run(args, open_db) -> int:
     finally:
         db.close()
     print(f"已导出：{args.out}（" + "，".join(f"{k} {v} 行" for k, v in counts.items()) + "）")
+    return EXIT_OK
+
+
+def _template(args, open_db) -> int:
+    from .services.excel_template import write_template, write_templates
+    from .services.plan_query import plan_tree
+    from .services.progress import ProgressError
+
+    db = open_db()
+    try:
+        with db.sessions() as s:
+            if args.department:
+                if args.out.suffix.lower() != ".xlsx":
+                    print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
+                    return EXIT_USAGE
+                n = write_template(s, args.department, args.period, args.out)
+                print(f"已生成：{args.out}（{n} 个年度目标）")
+            else:
+                paths = write_templates(s, plan_tree(s).departments, args.period, args.out)
+                print(f"已生成 {len(paths)} 个部门的模板到 {args.out}")
+    except ProgressError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        db.close()
+    return EXIT_OK
+
+
+def _import(args, open_db) -> int:
+    from .cli_progress import current_user
+    from .services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+    from .services.progress import ProgressError
+
+    today = getattr(args, "today", None) or date.today()
+    db = open_db()
+    try:
+        with db.sessions() as s:
+            previews = [read_return(s, f, today) for f in args.files]
+        for p in previews:
+            print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
+                  ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
+            for e in p.errors:
+                print(f"  错误：{e}")
+            for r in p.rows:
+                if r.kind != EMPTY:
+                    print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
+            print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
+                  f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
+        if not all(p.ok for p in previews):
+            print("有错误：未导入任何内容。请修改后重新导入。", file=sys.stderr)
+            return EXIT_USAGE
+        if args.dry_run:
+            print("（试运行：全部无误，未写入）")
+            return EXIT_OK
+        with db.sessions.begin() as s:
+            summary = commit(s, previews, current_user(args), today)
+        print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
+              f"指标值 {summary.values_added}")
+    except ProgressError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        db.close()
     return EXIT_OK

@@ -268,6 +268,21 @@ class Evidence(SoftDeleted, Base):
     target: Mapped[YearlyTarget] = relationship()
 
 
+class ImportBatch(Base):
+    """A returned Excel template that was imported: which file (by content), from whom, what it did."""
+
+    __tablename__ = "import_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    file_name: Mapped[str] = mapped_column(Text)
+    department: Mapped[str] = mapped_column(String(100))
+    period: Mapped[str] = mapped_column(String(16))
+    imported_at: Mapped[datetime] = mapped_column(DateTime)
+    imported_by: Mapped[str] = mapped_column(String(100))
+    summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+
+
 class ClosedPeriod(Base):
     """A reporting period whose reports are locked. Reopening deletes the row and leaves an audit event."""
 
