@@ -28,6 +28,8 @@ def add_parsers(sub, common, parser_class) -> None:
     imp = sub.add_parser("import", parents=[common], help="回收各部门交回的模板：检查、预览，全部无误时一次导入")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查和预览，不写入")
+    imp.add_argument("--returns", type=Path, metavar="DIR",
+                     help="有错误时，把每个有错误的文件加上“退回”工作表另存到此文件夹，便于退回部门修改")
     imp.add_argument("--today", type=iso_date, help=argparse_suppress())
 
 
@@ -110,6 +112,15 @@ def _import(args, open_db) -> int:
             print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
                   f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
         if not all(p.ok for p in previews):
+            if args.returns:
+                from .services.excel_import import write_returns
+
+                args.returns.mkdir(parents=True, exist_ok=True)
+                for p in previews:
+                    bad = [r for r in p.rows if r.kind == ERROR]
+                    if bad and not p.errors:
+                        out = write_returns(p, bad, args.returns / f"{p.file.stem}-退回.xlsx")
+                        print(f"已生成退回表：{out}")
             print("有错误：未导入任何内容。请修改后重新导入。", file=sys.stderr)
             return EXIT_USAGE
         if args.dry_run:

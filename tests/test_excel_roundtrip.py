@@ -209,3 +209,28 @@ def test_cli_template_and_import(data_dir, tmp_path, capsys):
     assert main(["import", str(bad), "--today", "2026-07-02"]) == 2
     assert "未导入任何内容" in capsys.readouterr().err
     assert main(["template", "--department", "不存在的部门", "--period", "2026Q3", "--out", str(tmp_path / "x.xlsx")]) == 2
+
+
+def test_rows_sent_back_get_a_returns_sheet(data_dir, tmp_path, capsys):
+    main(["init"])
+    tpl = tmp_path / "jw.xlsx"
+    main(["template", "--department", "区教委", "--period", "2026Q3", "--out", str(tpl)])
+    bad = fill(tpl, tmp_path / "回.xlsx", rows={row_of(tpl, 13): ["正常推进", 500, "", "", "", "李"]})
+    assert main(["import", str(bad), "--returns", str(tmp_path / "退回"), "--today", "2026-07-02"]) == 2
+    returned = load_workbook(tmp_path / "退回" / "回-退回.xlsx")
+    assert returned.sheetnames[0] == "退回"
+    rows = list(returned["退回"].iter_rows(min_row=3, values_only=True))
+    assert len(rows) == 1 and rows[0][0] == "填报" and "0–100" in rows[0][3]
+    assert "填报" in returned.sheetnames  # the department's own sheets are kept to fill again
+
+
+def test_two_returns_for_the_same_targets_in_one_import(db, template, tmp_path):
+    r13 = row_of(template, 13)
+    first = fill(template, tmp_path / "第一次.xlsx", rows={r13: ["正常推进", 50, "a", "", "", "李"]})
+    second = fill(template, tmp_path / "第二次.xlsx", rows={r13: ["正常推进", 70, "b", "", "", "李"]})
+    with db.sessions.begin() as s:
+        summary = commit(s, [read_return(s, first, TODAY), read_return(s, second, TODAY)], "汇总员", TODAY)
+    assert (summary.reports_added, summary.reports_corrected) == (1, 1)
+    with db.sessions() as s:
+        [current] = svc.list_reports(s, measure_no=13)
+    assert (current.percent, current.revision) == (70, 2)  # the later file wins, the earlier stays in history

@@ -286,6 +286,7 @@ def commit(session: Session, previews: list[ImportPreview], actor: str, today: d
     rejected = rejected or set()
     summary = CommitSummary()
     done: set[str] = set()
+    written: dict[tuple[int, str, str], int] = {}  # (target, period, department) -> report written here
     for p in previews:
         if p.already_imported or p.sha256 in done:  # the same file twice: once is enough
             summary.skipped_files.append(p.file.name)
@@ -299,15 +300,46 @@ def commit(session: Session, previews: list[ImportPreview], actor: str, today: d
                 as_of = min(max(today, parse_period(p.period).start), parse_period(p.period).end)
                 _add_value(session, row.indicator_id, row.value, as_of, actor, None, note=f"导入：{p.file.name}")
                 summary.values_added += 1
-            elif row.kind == NEW:
-                add_report(session, row.target_id, row.report, actor, today)
-                summary.reports_added += 1
             else:
-                correct_report(session, row.replaces, row.report, actor, today)
-                summary.reports_corrected += 1
+                # Two returns for the same target in one import (a department sent its file twice): the later
+                # one corrects what the earlier one wrote, rather than adding a duplicate.
+                key = (row.target_id, p.period, p.department)
+                base = written.get(key, row.replaces if row.kind == CHANGED else None)
+                if base is None:
+                    view = add_report(session, row.target_id, row.report, actor, today)
+                    summary.reports_added += 1
+                else:
+                    view = correct_report(session, base, row.report, actor, today)
+                    summary.reports_corrected += 1
+                written[key] = view.id
         done.add(p.sha256)
         session.add(ImportBatch(sha256=p.sha256, file_name=p.file.name, department=p.department, period=p.period,
                                 imported_at=datetime.now(), imported_by=actor,
                                 summary={k: p.count(k) for k in (NEW, CHANGED, UNCHANGED, EMPTY)}))
     session.flush()
     return summary
+
+
+def write_returns(preview: ImportPreview, sent_back: list[RowResult], out: Path) -> Path:
+    """退回: the department's own file with a 退回 sheet listing each row sent back and why, to fill again."""
+    from openpyxl import load_workbook
+    from openpyxl.styles import Alignment, Font
+
+    wb = load_workbook(preview.file)
+    if "退回" in wb.sheetnames:
+        del wb["退回"]
+    ws = wb.create_sheet("退回", 0)
+    ws.append([f"{preview.department} · {preview.period} 退回修改（{date.today().isoformat()}）"])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append(["工作表", "行", "目标", "退回原因"])
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for row in sent_back:
+        ws.append([row.sheet, row.row, row.label, row.reason or "审核未通过，请核实后重新填报"])
+    for col, width in zip("ABCD", (10, 6, 18, 90)):
+        ws.column_dimensions[col].width = width
+    for r in ws.iter_rows(min_row=3):
+        r[3].alignment = Alignment(wrap_text=True, vertical="top")
+    out = Path(out)
+    wb.save(out)
+    return out
