@@ -277,13 +277,14 @@ class CommitSummary:
 
 def commit(session: Session, previews: list[ImportPreview], actor: str, today: date,
            rejected: set[tuple[str, str, int]] | None = None) -> CommitSummary:
-    """Write every accepted row of every file, in the caller's one transaction. Refuses if any file or row has
-    an error. `rejected` holds (file name, sheet, row) the reviewer sent back."""
-    bad = [p for p in previews if not p.ok]
-    if bad:
+    """Write every accepted row of every file, in the caller's one transaction. Refuses if any file has an error,
+    or any row with an error was not sent back. `rejected` holds (file name, sheet, row) the reviewer sent back."""
+    rejected = rejected or set()
+    bad = [p for p in previews if p.errors or any(
+        r.kind == ERROR and (p.file.name, r.sheet, r.row) not in rejected for r in p.rows)]
+    if bad:  # an error row can only be sent back (rejected), never imported
         raise ProgressError("有错误，未导入任何内容：" + "；".join(
             p.errors[0] if p.errors else next(r.reason for r in p.rows if r.kind == ERROR) for p in bad))
-    rejected = rejected or set()
     summary = CommitSummary()
     done: set[str] = set()
     written: dict[tuple[int, str, str], int] = {}  # (target, period, department) -> report written here

@@ -526,6 +526,10 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("文件(&F)")
+        self._action(file_menu, "导出 Excel…", lambda: self._excel("export_excel"), QKeySequence("Ctrl+E"))
+        self._action(file_menu, "下发填报模板…", lambda: self._excel("ask_and_send_templates"))
+        self._action(file_menu, "导入交回的模板…", lambda: self._excel("import_returns"))
+        file_menu.addSeparator()
         self._action(file_menu, "打开数据文件夹", self._open_data_dir)
         file_menu.addSeparator()
         self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
@@ -550,6 +554,15 @@ class MainWindow(QMainWindow):
         help_menu = self.menuBar().addMenu("帮助(&H)")
         self._action(help_menu, "预警规则", self._explain_lights)
         self._action(help_menu, "关于", self._about)
+
+    def _excel(self, name: str):
+        """Excel actions live in ui/excel_dialogs (openpyxl is imported only when one is used)."""
+        from . import excel_dialogs
+
+        if self.ctx.db is None:
+            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
+            return None
+        return getattr(excel_dialogs, name)(self)
 
     def _open_data_dir(self) -> None:
         if self._data_dir:
