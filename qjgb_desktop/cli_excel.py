@@ -28,6 +28,7 @@ def add_parsers(sub, common, parser_class) -> None:
     imp = sub.add_parser("import", parents=[common], help="回收各部门交回的模板：检查、预览，全部无误时一次导入")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查和预览，不写入")
+    imp.add_argument("--period", help="本次回收的周期（如 2025Q3）：其他周期的模板将被拒绝")
     imp.add_argument("--returns", type=Path, metavar="DIR",
                      help="有错误时，把每个有错误的文件加上“退回”工作表另存到此文件夹，便于退回部门修改")
     imp.add_argument("--today", type=iso_date, help=argparse_suppress())
@@ -100,7 +101,7 @@ def _import(args, open_db) -> int:
     db = open_db()
     try:
         with db.sessions() as s:
-            previews = [read_return(s, f, today) for f in args.files]
+            previews = [read_return(s, f, today, args.period) for f in args.files]
         for p in previews:
             print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
                   ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))

@@ -84,7 +84,7 @@ def _fail(preview: ImportPreview, message: str) -> ImportPreview:
     return preview
 
 
-def read_return(session: Session, path: Path, today: date) -> ImportPreview:
+def read_return(session: Session, path: Path, today: date, expected_period: str | None = None) -> ImportPreview:
     from openpyxl import load_workbook
 
     path = Path(path)
@@ -114,6 +114,8 @@ def read_return(session: Session, path: Path, today: date) -> ImportPreview:
         period = parse_period(meta.get("period", ""))
     except PeriodError:
         return _fail(preview, f"工作表“{META_SHEET}”中的填报周期“{meta.get('period')}”无效")
+    if expected_period and period.code != expected_period.strip().upper():
+        return _fail(preview, f"是 {period.code} 的模板，不是本次回收的 {expected_period.strip().upper()} 周期")
     department = meta.get("department", "")
     if session.scalar(select(Department.id).where(Department.name == department)) is None:
         return _fail(preview, f"模板所属部门“{department}”在计划中不存在")
