@@ -216,6 +216,10 @@ class EvidencePanel(QWidget):
             shutil.copyfile(evidence_store().path_for(item.sha256), target)
         return target
 
+    def discard_open_copies(self) -> None:
+        """The temporary copies opened for viewing (a viewer still holding one just keeps it)."""
+        shutil.rmtree(self._open_copies, ignore_errors=True)
+
     def open_item(self, item) -> None:
         try:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._copy_out(item))))

@@ -617,4 +617,5 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event) -> None:
         self.save_state()
         self.ctx.workers.wait()
+        self.evidence.discard_open_copies()
         super().closeEvent(event)
