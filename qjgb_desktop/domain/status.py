@@ -35,7 +35,7 @@ STATE_COLORS = {
 }
 STATE_SYMBOLS = {COMPLETED: "✓", GREEN: "●", YELLOW: "▲", RED: "✕", OVERDUE: "‼", NOT_REPORTED: "？",
                  NOT_STARTED: "○"}
-STATE_HATCHES = {COMPLETED: "", GREEN: "", YELLOW: "//", RED: "xx", OVERDUE: "xxx", NOT_REPORTED: "..",
+STATE_HATCHES = {COMPLETED: "", GREEN: "", YELLOW: "//", RED: "xx", OVERDUE: "xx..", NOT_REPORTED: "..",
                  NOT_STARTED: ""}
 
 # What a department reports (填报状态).
