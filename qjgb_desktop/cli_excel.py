@@ -41,99 +41,88 @@ def argparse_suppress():
 
 
 def run(args, open_db) -> int:
-    if args.command == "template":
-        return _template(args, open_db)
-    if args.command == "import":
-        return _import(args, open_db)
+    from .services.progress import ProgressError
+
+    db = open_db()
+    try:
+        return {"export": _export, "template": _template, "import": _import}[args.command](args, db)
+    except ProgressError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        db.close()
+
+
+def _export(args, db) -> int:
     if args.out.suffix.lower() != ".xlsx":
         print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
         return EXIT_USAGE
     from .services.excel_export import export_workbook
 
-    db = open_db()
-    try:
-        with db.sessions() as s:
-            try:
-                counts = export_workbook(s, args.out, year=args.year, today=args.today or date.today())
-            except ValueError as exc:
-                print(f"错误：{exc}", file=sys.stderr)
-                return EXIT_USAGE
-            except OSError as exc:
-                print(f"错误：无法写入 {args.out}：{exc.strerror or exc}", file=sys.stderr)
-                return EXIT_FAIL
-    finally:
-        db.close()
+    with db.sessions() as s:
+        try:
+            counts = export_workbook(s, args.out, year=args.year, today=args.today or date.today())
+        except ValueError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return EXIT_USAGE
+        except OSError as exc:
+            print(f"错误：无法写入 {args.out}：{exc.strerror or exc}", file=sys.stderr)
+            return EXIT_FAIL
     print(f"已导出：{args.out}（" + "，".join(f"{k} {v} 行" for k, v in counts.items()) + "）")
     return EXIT_OK
 
 
-def _template(args, open_db) -> int:
+def _template(args, db) -> int:
     from .services.excel_template import write_template, write_templates
     from .services.plan_query import plan_tree
-    from .services.progress import ProgressError
 
-    db = open_db()
-    try:
-        with db.sessions() as s:
-            if args.department:
-                if args.out.suffix.lower() != ".xlsx":
-                    print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
-                    return EXIT_USAGE
-                n = write_template(s, args.department, args.period, args.out)
-                print(f"已生成：{args.out}（{n} 个年度目标）")
-            else:
-                paths = write_templates(s, plan_tree(s).departments, args.period, args.out)
-                print(f"已生成 {len(paths)} 个部门的模板到 {args.out}")
-    except ProgressError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        db.close()
+    with db.sessions() as s:
+        if args.department:
+            if args.out.suffix.lower() != ".xlsx":
+                print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
+                return EXIT_USAGE
+            n = write_template(s, args.department, args.period, args.out)
+            print(f"已生成：{args.out}（{n} 个年度目标）")
+        else:
+            paths = write_templates(s, plan_tree(s).departments, args.period, args.out)
+            print(f"已生成 {len(paths)} 个部门的模板到 {args.out}")
     return EXIT_OK
 
 
-def _import(args, open_db) -> int:
+def _import(args, db) -> int:
     from .cli_progress import current_user
     from .services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
-    from .services.progress import ProgressError
 
     today = getattr(args, "today", None) or date.today()
-    db = open_db()
-    try:
-        with db.sessions() as s:
-            previews = [read_return(s, f, today, args.period) for f in args.files]
-        for p in previews:
-            print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
-                  ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
-            for e in p.errors:
-                print(f"  错误：{e}")
-            for r in p.rows:
-                if r.kind != EMPTY:
-                    print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
-            print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
-                  f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
-        if not all(p.ok for p in previews):
-            if args.returns:
-                from .services.excel_import import write_returns
+    with db.sessions() as s:
+        previews = [read_return(s, f, today, args.period) for f in args.files]
+    for p in previews:
+        print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
+              ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
+        for e in p.errors:
+            print(f"  错误：{e}")
+        for r in p.rows:
+            if r.kind != EMPTY:
+                print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
+        print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
+              f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
+    if not all(p.ok for p in previews):
+        if args.returns:
+            from .services.excel_import import write_returns
 
-                args.returns.mkdir(parents=True, exist_ok=True)
-                for p in previews:
-                    bad = [r for r in p.rows if r.kind == ERROR]
-                    if bad and not p.errors:
-                        out = write_returns(p, bad, args.returns / f"{p.file.stem}-退回.xlsx")
-                        print(f"已生成退回表：{out}")
-            print("有错误：未导入任何内容。请修改后重新导入。", file=sys.stderr)
-            return EXIT_USAGE
-        if args.dry_run:
-            print("（试运行：全部无误，未写入）")
-            return EXIT_OK
-        with db.sessions.begin() as s:
-            summary = commit(s, previews, current_user(args), today)
-        print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
-              f"指标值 {summary.values_added}")
-    except ProgressError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+            args.returns.mkdir(parents=True, exist_ok=True)
+            for p in previews:
+                bad = [r for r in p.rows if r.kind == ERROR]
+                if bad and not p.errors:
+                    out = write_returns(p, bad, args.returns / f"{p.file.stem}-退回.xlsx")
+                    print(f"已生成退回表：{out}")
+        print("有错误：未导入任何内容。请修改后重新导入。", file=sys.stderr)
         return EXIT_USAGE
-    finally:
-        db.close()
+    if args.dry_run:
+        print("（试运行：全部无误，未写入）")
+        return EXIT_OK
+    with db.sessions.begin() as s:
+        summary = commit(s, previews, current_user(args), today)
+    print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
+          f"指标值 {summary.values_added}")
     return EXIT_OK

@@ -47,3 +47,9 @@ class RecordTableModel(QAbstractTableModel):
 
     def record_data(self, record, column: int, role: int):
         raise NotImplementedError
+
+
+def selected_record(view):
+    """The record of the row selected in a view over a RecordTableModel, or None."""
+    rows = view.selectionModel().selectedRows()
+    return rows[0].data(RecordRole) if rows else None

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceRole, EvidenceTableModel, load_thumbnail
+from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
+from ..qtmodels.rows import selected_record
 from ..services.plan_query import MeasureNode, TargetNode
 from ..store.blobs import evidence_store, safe_file_name
 
@@ -120,8 +121,7 @@ class EvidencePanel(QWidget):
         self._load_thumbnails()
 
     def selected(self):
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(EvidenceRole) if rows else None
+        return selected_record(self.table)
 
     def _with_selected(self, action) -> None:
         item = self.selected()

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
+from ..qtmodels.rows import selected_record
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
 COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
@@ -105,8 +106,7 @@ class ReportsPanel(QWidget):
         return super().eventFilter(obj, event)
 
     def selected_report(self):
-        rows = self.table.selectionModel().selectedRows()
-        return rows[0].data(ReportRole) if rows else None
+        return selected_record(self.table)
 
     def _emit(self, signal) -> None:
         report = self.selected_report()
