@@ -2,8 +2,10 @@
 
 Written with openpyxl's write-only mode (rows streamed, constant memory) so 100,000 reports export quickly.
 Made for printing: Chinese headers, widths, wrapped text, frozen headers, A4 landscape with the header rows
-repeated on every page, states as coloured fills plus their names. Text a user typed is always written as text:
-a value starting with = + - @ never becomes a formula.
+repeated on every page, states as coloured fills plus their names. Every row has an explicit height estimated
+from its texts (xlsx_layout): LibreOffice prints rows without one a single line high. A text too long for one
+row (409 pt) continues on the rows below, so every character is printed. Text a user typed is always written
+as text: a value starting with = + - @ never becomes a formula.
 """
 
 from __future__ import annotations
@@ -11,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.cell_range import CellRange
 from openpyxl.worksheet.worksheet import Worksheet
@@ -25,6 +29,7 @@ from ..domain.status import expected_percent
 from ..store.models import Department, Measure, ProgressReport, YearlyTarget
 from .indicators import indicator_rows
 from .status import compute_status, follow_ups
+from .xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 THIN = Side(style="thin", color="808080")
@@ -36,27 +41,112 @@ CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 STATE_FILLS = {state: PatternFill("solid", fgColor=_light) for state, _light in {
     "已完成": "CFE2F3", "正常": "D9EAD3", "关注": "FFF2CC", "滞后": "F4CCCC", "逾期": "E6B8AF",
     "未填报": "EEEEEE", "未开始": "FFFFFF"}.items()}
+# A4 landscape holds about 140 width units at 100 %; at most 160 keeps fitToWidth's scale near 88 %.
+PAGE_UNITS = 160
+ANNEX_FIXED = [6, 9, 11.5, 7, 5.5, 16, 10, 5]  # every annex column but the yearly targets
+ANNEX_YEAR = (30, 42)  # narrowest (the 321-character target fits one row) and widest yearly-target column
 
 
-def _cell(ws, value, *, bold=False, fill=None, align=WRAP, border=True, number_format=None):
-    cell = WriteOnlyCell(ws, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        cell.data_type = "s"  # what the user typed is text, never a formula
-        cell.quotePrefix = True
-    if bold:
-        cell.font = Font(bold=True)
-    if fill is not None:
-        cell.fill = fill
-    cell.alignment = align
-    if border:
-        cell.border = BORDER
-    if number_format:
-        cell.number_format = number_format
-    return cell
+class _Styles:
+    """One StyleArray per look, made once per workbook.
+
+    Assigning font, fill, border and alignment to each of a million cells hashes those objects every time
+    (a third of the export's time); a cell given a ready StyleArray costs nothing more than a plain one.
+    """
+
+    def __init__(self, wb):
+        self._stand_in = SimpleNamespace(parent=wb)  # a cell's styles are registered with its sheet's parent
+        self._made: dict[tuple, StyleArray] = {}
+        self._quoted: dict[int, StyleArray] = {}
+
+    def __call__(self, *, bold=False, fill=None, align=WRAP, border=True, number_format=None) -> StyleArray:
+        key = (bold, id(fill), id(align), border, number_format)
+        style = self._made.get(key)
+        if style is None:
+            cell = WriteOnlyCell(self._stand_in)
+            if bold:
+                cell.font = Font(bold=True)
+            if fill is not None:
+                cell.fill = fill
+            cell.alignment = align
+            if border:
+                cell.border = BORDER
+            if number_format:
+                cell.number_format = number_format
+            style = self._made[key] = cell._style
+        return style
+
+    def quoted(self, style: StyleArray | None) -> StyleArray:
+        """The same look with Excel's quote prefix: the text shows as typed, never as a formula."""
+        q = self._quoted.get(id(style))
+        if q is None:
+            q = self._quoted[id(style)] = StyleArray(style if style is not None else StyleArray())
+            q.quotePrefix = 1
+        return q
 
 
-def _header(ws, labels: list[str]):
-    return [_cell(ws, label, bold=True, fill=HEAD_FILL, align=CENTER) for label in labels]
+class _Sheet:
+    """A write-only sheet whose rows are appended with their printed heights.
+
+    Two shortcuts into openpyxl's write-only writer (3.1; tests/test_excel_print.py checks the written XML):
+    - a row's height: the writer copies the row's entry of row_dimensions into the <row> element's
+      attributes (`attrs.update(dims.get(row_idx, {}))`) as the row is appended, so a shared dict of those
+      attributes, set just before and dropped just after, does it; a RowDimension per row would cost 10 µs
+      and, kept, memory.
+    - styled cells: append() first tries each value as a plain one, so a Cell object costs a failed
+      conversion (with its repr) besides its creation, 5 s for the 100,000 reports. The sheet instead
+      streams one reused Cell per column (each row is written out before the next is filled), given its
+      value through openpyxl's own checks and a ready StyleArray.
+    """
+
+    def __init__(self, wb, styles: _Styles, title: str, widths: list[float], title_rows: str, freeze: str,
+                 mark_col: int):
+        self.ws = ws = wb.create_sheet(title)
+        _print_setup(ws, title_rows, freeze, widths)
+        ws._values_to_row = _placed
+        self.styles = styles
+        self.widths = widths
+        self.fitter = RowFitter(widths)
+        self.mark_col = mark_col  # where a continuation row says （续）
+        self.row = 0
+        self._pool = [Cell(ws, 1, col) for col in range(1, len(widths) + 1)]
+        # a date format already: binding a date then leaves the style alone instead of setting one
+        self._scratch = StyleArray([0, 0, 0, 14, 0, 0, 0, 0, 0])
+        self._heights: dict[float, dict[str, str]] = {}
+
+    def write(self, values: list, styles: list, height: float) -> None:
+        """One sheet row; styles[i] is a StyleArray from _Styles, or None for a plain number."""
+        self.row += 1
+        attrs = self._heights.get(height)
+        if attrs is None:
+            attrs = self._heights[height] = {"ht": f"{height:.2f}".rstrip("0").rstrip("."), "customHeight": "1"}
+        cells = self._pool[:len(values)]
+        scratch = self._scratch
+        for cell, value, style in zip(cells, values, styles):
+            cell._style = scratch  # what binding the value may touch: never a shared StyleArray
+            cell.value = value
+            if type(value) is str and value.startswith(FORMULA_STARTS):
+                cell.data_type = "s"  # what the user typed is text, never a formula
+                style = self.styles.quoted(style)
+            cell._style = style  # shared: written out at once and never changed
+        dims = self.ws.row_dimensions
+        dims[self.row] = attrs
+        self.ws.append(cells)
+        del dims[self.row]
+
+    def add(self, values: list, styles: list) -> int:
+        """A logical row, continued on further sheet rows if a text needs more than one row can show."""
+        parts = self.fitter.split(values, self.mark_col)
+        for part, height in parts:
+            self.write(part, styles, height)
+        return len(parts)
+
+
+def _placed(cells, row_idx):
+    """Stands in for WriteOnlyWorksheet._values_to_row: the cells are ready, they only need their row."""
+    for cell in cells:
+        cell.row = row_idx
+        yield cell
 
 
 def _print_setup(ws, title_rows: str, freeze: str, widths: list[float]) -> None:
@@ -74,6 +164,16 @@ def _print_setup(ws, title_rows: str, freeze: str, widths: list[float]) -> None:
     ws.page_margins.left = ws.page_margins.right = 0.4
 
 
+def _header(sheet: _Sheet, rows: list[list], merges=()) -> None:
+    """Header rows (bold on blue, centred), merges given 0-based within them as (row, col, last_row, last_col)."""
+    style = sheet.styles(bold=True, fill=HEAD_FILL, align=CENTER)
+    first = sheet.row + 1
+    for values, height in zip(rows, grid_heights(rows, sheet.widths, merges)):
+        sheet.write(values, [style] * len(values), height)
+    for r1, c1, r2, c2 in merges:
+        sheet.ws.merged_cells.add(CellRange(min_row=first + r1, max_row=first + r2, min_col=c1 + 1, max_col=c2 + 1))
+
+
 Progress = Callable[[int, int], None]
 
 
@@ -87,10 +187,11 @@ def export_workbook(session: Session, out: Path, year: int | None = None, today:
     if year not in tree.years:
         raise ValueError(f"年度应为 {tree.years[0]}–{tree.years[-1]}")
     wb = Workbook(write_only=True)
-    counts = {"年度目标进度安排表": _annex(wb, session, snap, year),
-              "指标": _indicators(wb, session, tree),
-              "进展明细": _reports(wb, session, progress),
-              "督办清单": _follow_ups(wb, snap)}
+    styles = _Styles(wb)
+    counts = {"年度目标进度安排表": _annex(wb, styles, session, snap, year),
+              "指标": _indicators(wb, styles, session, tree),
+              "进展明细": _reports(wb, styles, session, progress),
+              "督办清单": _follow_ups(wb, styles, snap)}
     out = Path(out)
     partial = out.with_name(out.name + ".part")
     try:
@@ -101,52 +202,63 @@ def export_workbook(session: Session, out: Path, year: int | None = None, today:
     return counts
 
 
-def _annex(wb, session: Session, snap, year: int) -> int:
+def annex_widths(n_years: int) -> list[float]:
+    """改革任务, 改革措施, 责任部门, one column per year's target, then the progress columns: ≤ PAGE_UNITS."""
+    year = min(max((PAGE_UNITS - sum(ANNEX_FIXED)) // n_years, ANNEX_YEAR[0]), ANNEX_YEAR[1])
+    return [*ANNEX_FIXED[:3], *[year] * n_years, *ANNEX_FIXED[3:]]
+
+
+def _annex(wb, st: _Styles, session: Session, snap, year: int) -> int:
     tree = snap.tree
-    ws = wb.create_sheet("年度目标进度安排表")
     years = tree.years
     progress_cols = ["状态", "完成度", "最新工作进展", "最近填报", "佐证"]
-    widths = [14, 16, 18] + [42] * len(years) + [9, 8, 36, 12, 6]
-    _print_setup(ws, "2:3", "D4", widths)
+    sheet = _Sheet(wb, st, "年度目标进度安排表", annex_widths(len(years)), "2:3", "D4", mark_col=1)
     n_cols = 3 + len(years) + len(progress_cols)
     expected = expected_percent(year, snap.today)
-    ws.append([_cell(ws, f"{tree.title}年度目标进度安排表（{year}年进展，截至 {snap.today.isoformat()}，"
-                         f"应完成约 {expected:.0f}%）", bold=True, align=CENTER, border=False)])
-    ws.merged_cells.add(CellRange(min_row=1, max_row=1, min_col=1, max_col=n_cols))
-    ws.append(_header(ws, ["改革任务", "改革措施", "责任部门", "年度目标", *[""] * (len(years) - 1),
-                           f"{year}年进展", *[""] * (len(progress_cols) - 1)]))
-    ws.append(_header(ws, ["", "", "", *[f"{y}年" for y in years], *progress_cols]))
-    for col in (1, 2, 3):
-        ws.merged_cells.add(CellRange(min_row=2, max_row=3, min_col=col, max_col=col))
-    ws.merged_cells.add(CellRange(min_row=2, max_row=2, min_col=4, max_col=3 + len(years)))
-    ws.merged_cells.add(CellRange(min_row=2, max_row=2, min_col=4 + len(years), max_col=n_cols))
+    title = (f"{tree.title}年度目标进度安排表（{year}年进展，截至 {snap.today.isoformat()}，"
+             f"应完成约 {expected:.0f}%）")
+    title_style = st(bold=True, align=CENTER, border=False)
+    sheet.write([title], [title_style], grid_heights([[title]], sheet.widths, [(0, 0, 0, n_cols - 1)])[0])
+    sheet.ws.merged_cells.add(CellRange(min_row=1, max_row=1, min_col=1, max_col=n_cols))
+    _header(sheet, [["改革任务", "改革措施", "责任部门", "年度目标", *[""] * (len(years) - 1),
+                     f"{year}年进展", *[""] * (len(progress_cols) - 1)],
+                    ["", "", "", *[f"{y}年" for y in years], *progress_cols]],
+            [(0, 0, 1, 0), (0, 1, 1, 1), (0, 2, 1, 2), (0, 3, 0, 2 + len(years)), (0, 3 + len(years), 0, n_cols - 1)])
 
+    wrap, center = st(), st(align=CENTER)
+    percent = st(number_format="0%", align=CENTER)
+    day = st(number_format="yyyy-mm-dd", align=CENTER)
     latest_done = _latest_narratives(session)
-    row = 4
     rows = 0
     for action in tree.actions:
-        first = row
-        for i, m in enumerate(action.measures):
+        parts = []
+        for m in action.measures:
             target = next((t for t in m.targets if t.year == year), None)
             status = snap.targets.get(target.id) if target else None
             state = status.state if status else ""
             departments = "、".join([f"{m.lead}（牵头）", *m.cooperating])
-            ws.append([
-                _cell(ws, f"（{action.numeral}）{action.title}" if i == 0 else None, align=CENTER),
-                _cell(ws, f"{m.no}.{m.title}"),
-                _cell(ws, departments),
-                *[_cell(ws, next((t.text for t in m.targets if t.year == y), "")) for y in years],
-                _cell(ws, state, fill=STATE_FILLS.get(state), align=CENTER),
-                _cell(ws, (status.percent / 100) if status else None, number_format="0%", align=CENTER),
-                _cell(ws, latest_done.get(target.id, "") if target else ""),
-                _cell(ws, status.last_report if status and status.last_report else None, number_format="yyyy-mm-dd",
-                      align=CENTER),
-                _cell(ws, snap.evidence.get(target.id, 0) if target else 0, align=CENTER),
-            ])
-            row += 1
+            values = [None, f"{m.no}.{m.title}", departments,
+                      *[next((t.text for t in m.targets if t.year == y), "") for y in years],
+                      state, (status.percent / 100) if status else None,
+                      latest_done.get(target.id, "") if target else "",
+                      status.last_report if status and status.last_report else None,
+                      snap.evidence.get(target.id, 0) if target else 0]
+            styles = [center, wrap, wrap, *[wrap] * len(years), st(fill=STATE_FILLS.get(state), align=CENTER),
+                      percent, wrap, day, center]
+            parts += [(p, h, styles) for p, h in sheet.fitter.split(values, sheet.mark_col)]
             rows += 1
-        if row - 1 > first:  # the 改革任务 cell spans its measures, as in the document
-            ws.merged_cells.add(CellRange(min_row=first, max_row=row - 1, min_col=1, max_col=1))
+        # the 改革任务 cell spans its measures, as in the document; they share the height its text needs
+        title = f"（{action.numeral}）{action.title}"
+        lack = lines_height(text_lines(title, sheet.widths[0])) - sum(h for _, h, _ in parts)
+        if lack > 0:
+            p, h, styles = parts[-1]
+            parts[-1] = (p, min(h + lack, MAX_ROW_PT), styles)
+        parts[0][0][0] = title
+        first = sheet.row + 1
+        for p, h, styles in parts:
+            sheet.write(p, styles, h)
+        if sheet.row > first:
+            sheet.ws.merged_cells.add(CellRange(min_row=first, max_row=sheet.row, min_col=1, max_col=1))
     return rows
 
 
@@ -158,32 +270,33 @@ def _latest_narratives(session: Session) -> dict[int, str]:
     return {tid: done for tid, done in rows}
 
 
-def _indicators(wb, session: Session, tree) -> int:
-    ws = wb.create_sheet("指标")
+def _indicators(wb, st: _Styles, session: Session, tree) -> int:
     years = tree.years
-    _print_setup(ws, "1:1", "C2", [8, 40, 8, 6, *[10] * len(years), 12, 12, 10])
-    ws.append(_header(ws, ["措施", "指标", "单位", "比较", *[f"{y}年目标" for y in years], "最新实际", "截至",
-                           "是否达标"]))
+    sheet = _Sheet(wb, st, "指标", [8, 40, 8, 6, *[10] * len(years), 12, 12, 10], "1:1", "C2", mark_col=1)
+    _header(sheet, [["措施", "指标", "单位", "比较", *[f"{y}年目标" for y in years], "最新实际", "截至", "是否达标"]])
+    wrap, center, day = st(), st(align=CENTER), st(number_format="yyyy-mm-dd")
+    met_fills = {True: st(fill=STATE_FILLS["已完成"], align=CENTER), False: st(fill=STATE_FILLS["滞后"], align=CENTER),
+                 None: center}
     n = 0
     for row in indicator_rows(session, None, tree):
         latest = row["latest"]
-        met = {True: "达标", False: "未达标", None: ""}[row["met"]]
-        ws.append([_cell(ws, row["measure"], align=CENTER), _cell(ws, row["name"]), _cell(ws, row["unit"], align=CENTER),
-                   _cell(ws, {">=": "≥", "<=": "≤", "=": "="}[row["comparator"]], align=CENTER),
-                   *[_cell(ws, row["targets"][str(y)]) for y in years],
-                   _cell(ws, latest["value"] if latest else None),
-                   _cell(ws, date.fromisoformat(latest["as_of"]) if latest else None, number_format="yyyy-mm-dd"),
-                   _cell(ws, met, fill=STATE_FILLS["已完成" if row["met"] else "滞后"] if row["met"] is not None
-                         else None, align=CENTER)])
+        sheet.add([row["measure"], row["name"], row["unit"], {">=": "≥", "<=": "≤", "=": "="}[row["comparator"]],
+                   *[row["targets"][str(y)] for y in years],
+                   latest["value"] if latest else None,
+                   date.fromisoformat(latest["as_of"]) if latest else None,
+                   {True: "达标", False: "未达标", None: ""}[row["met"]]],
+                  [center, wrap, center, center, *[wrap] * len(years), wrap, day, met_fills[row["met"]]])
         n += 1
     return n
 
 
-def _reports(wb, session: Session, progress: Progress | None) -> int:
-    ws = wb.create_sheet("进展明细")
-    _print_setup(ws, "1:1", "A2", [6, 6, 9, 11, 14, 9, 9, 7, 40, 30, 30, 10, 17])
-    ws.append(_header(ws, ["措施", "年度", "周期", "填报日期", "填报部门", "填报人", "状态", "完成度", "工作进展",
-                           "存在问题", "下步计划", "录入人", "录入时间"]))
+REPORT_WIDTHS = [5, 5, 8, 11, 14, 9, 10, 7, 28, 19, 19, 9, 16]
+
+
+def _reports(wb, st: _Styles, session: Session, progress: Progress | None) -> int:
+    sheet = _Sheet(wb, st, "进展明细", REPORT_WIDTHS, "1:1", "A2", mark_col=2)
+    _header(sheet, [["措施", "年度", "周期", "填报日期", "填报部门", "填报人", "状态", "完成度", "工作进展",
+                     "存在问题", "下步计划", "录入人", "录入时间"]])
     q = (select(Measure.no, YearlyTarget.year, ProgressReport.period, ProgressReport.report_date, Department.name,
                 ProgressReport.reporter, ProgressReport.status, ProgressReport.percent, ProgressReport.done,
                 ProgressReport.problems, ProgressReport.next_steps, ProgressReport.created_by,
@@ -193,31 +306,33 @@ def _reports(wb, session: Session, progress: Progress | None) -> int:
          .join(Department, Department.id == ProgressReport.department_id)
          .where(ProgressReport.is_current.is_(True), ProgressReport.deleted.is_(False))
          .order_by(Measure.no, YearlyTarget.year, ProgressReport.report_date, ProgressReport.id))
+    # Every text wraps (a department's or reporter's name can outgrow its column), everything at the top of
+    # its row (措施 and 年度 too: beside a long narrative a plain number would sit at the bottom); no borders.
+    wrap = st(border=False)
+    styles = [wrap, wrap, wrap, st(number_format="yyyy-mm-dd", border=False), wrap, wrap, wrap,
+              st(number_format="0%", border=False), wrap, wrap, wrap, wrap,
+              st(number_format="yyyy-mm-dd hh:mm", border=False)]
+    add = sheet.add
     total = None
     n = 0
     for r in session.execute(q).yield_per(5000):
-        ws.append([r[0], r[1], r[2], _cell(ws, r[3], number_format="yyyy-mm-dd", border=False), r[4],
-                   _cell(ws, r[5], border=False), r[6], _cell(ws, r[7] / 100, number_format="0%", border=False),
-                   _cell(ws, r[8], border=False), _cell(ws, r[9], border=False), _cell(ws, r[10], border=False),
-                   _cell(ws, r[11], border=False),
-                   _cell(ws, r[12], number_format="yyyy-mm-dd hh:mm", border=False)])
+        add([r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7] / 100, r[8], r[9], r[10], r[11], r[12]], styles)
         n += 1
         if progress is not None and n % 5000 == 0:
             progress(n, total or n)
     return n
 
 
-def _follow_ups(wb, snap) -> int:
-    ws = wb.create_sheet("督办清单")
-    _print_setup(ws, "1:1", "A2", [14, 30, 6, 8, 8, 12, 10])
-    ws.append(_header(ws, ["牵头部门", "改革措施", "年度", "状态", "完成度", "最近填报", "未报天数"]))
+def _follow_ups(wb, st: _Styles, snap) -> int:
+    sheet = _Sheet(wb, st, "督办清单", [14, 30, 6, 8, 8, 12, 10], "1:1", "A2", mark_col=0)
+    _header(sheet, [["牵头部门", "改革措施", "年度", "状态", "完成度", "最近填报", "未报天数"]])
+    wrap, center = st(), st(align=CENTER)
+    percent, day = st(number_format="0%", align=CENTER), st(number_format="yyyy-mm-dd", align=CENTER)
     n = 0
     for dept, items in follow_ups(snap).items():
         for f in items:
-            ws.append([_cell(ws, dept), _cell(ws, f"{f.measure_no}.{f.measure_title}"), _cell(ws, f.year, align=CENTER),
-                       _cell(ws, f.state, fill=STATE_FILLS.get(f.state), align=CENTER),
-                       _cell(ws, f.percent / 100, number_format="0%", align=CENTER),
-                       _cell(ws, f.last_report, number_format="yyyy-mm-dd", align=CENTER),
-                       _cell(ws, f.days_since_report if f.days_since_report is not None else "从未填报", align=CENTER)])
+            sheet.add([dept, f"{f.measure_no}.{f.measure_title}", f.year, f.state, f.percent / 100, f.last_report,
+                       f.days_since_report if f.days_since_report is not None else "从未填报"],
+                      [wrap, wrap, center, st(fill=STATE_FILLS.get(f.state), align=CENTER), percent, day, center])
             n += 1
     return n
