@@ -31,6 +31,8 @@ def add_parsers(sub, common, parser_class) -> None:
     imp.add_argument("--period", help="本次回收的周期（如 2025Q3）：其他周期的模板将被拒绝")
     imp.add_argument("--returns", type=Path, metavar="DIR",
                      help="有错误时，把每个有错误的文件加上“退回”工作表另存到此文件夹，便于退回部门修改")
+    imp.add_argument("--json", action="store_true",
+                     help="以 JSON 输出每个文件、每一行的结果（新增/修改/无变化/未填/错误）、变更字段（原→新）和问题")
     imp.add_argument("--today", type=iso_date, help=argparse_suppress())
 
 
@@ -91,38 +93,73 @@ def _template(args, db) -> int:
 
 def _import(args, db) -> int:
     from .cli_progress import current_user
-    from .services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+    from .services.excel_import import ERROR, commit, read_return
 
     today = getattr(args, "today", None) or date.today()
     with db.sessions() as s:
         previews = [read_return(s, f, today, args.period) for f in args.files]
-    for p in previews:
-        print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
-              ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
-        for e in p.errors:
-            print(f"  错误：{e}")
-        for r in p.rows:
-            if r.kind != EMPTY:
-                print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
-        print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
-              f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
-    if not all(p.ok for p in previews):
+    ok = all(p.ok for p in previews)
+    report = {"files": [p.as_json() for p in previews], "ok": ok, "committed": False}
+    if not args.json:
+        for p in previews:
+            _print_preview(p)
+    if not ok:
         if args.returns:
             from .services.excel_import import write_returns
 
-            args.returns.mkdir(parents=True, exist_ok=True)
+            report["returns"] = []
             for p in previews:
                 bad = [r for r in p.rows if r.kind == ERROR]
                 if bad and not p.errors:
                     out = write_returns(p, bad, args.returns / f"{p.file.stem}-退回.xlsx")
-                    print(f"已生成退回表：{out}")
+                    report["returns"].append(str(out))
+                    if not args.json:
+                        print(f"已生成退回表：{out}")
+        _emit_json(args, report)
         print("有错误：未导入任何内容。请修改后重新导入。", file=sys.stderr)
         return EXIT_USAGE
     if args.dry_run:
-        print("（试运行：全部无误，未写入）")
+        _emit_json(args, report)
+        if not args.json:
+            print("（试运行：全部无误，未写入）")
         return EXIT_OK
     with db.sessions.begin() as s:
         summary = commit(s, previews, current_user(args), today)
-    print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
-          f"指标值 {summary.values_added}")
+    # only now, after the commit, is anything reported as imported
+    report["committed"] = True
+    report["summary"] = {"reports_added": summary.reports_added, "reports_corrected": summary.reports_corrected,
+                         "values_added": summary.values_added, "skipped_files": summary.skipped_files}
+    _emit_json(args, report)
+    if not args.json:
+        print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
+              f"指标值 {summary.values_added}")
     return EXIT_OK
+
+
+def _emit_json(args, report: dict) -> None:
+    if args.json:
+        import json
+
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+
+
+def _print_preview(p) -> None:
+    from .services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
+
+    print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
+          ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
+    for e in p.errors:
+        print(f"  错误：{e}")
+    for r in p.rows:
+        if r.kind in (EMPTY, UNCHANGED):
+            continue
+        print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
+        for c in r.changes:
+            print(f"      {c.field}：{_short(c.before) or '（空）'} → {_short(c.after) or '（空）'}")
+    print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
+          f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = text.replace("\n", " ")
+    return text if len(text) <= limit else text[:limit] + "…"

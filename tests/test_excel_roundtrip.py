@@ -63,9 +63,9 @@ def test_template_shape_protection_and_validation(template):
     assert ws.column_dimensions["A"].hidden
     assert ws["A4"].value.startswith("T") and ws["E4"].protection.locked
     assert not ws["F4"].protection.locked and not ws["G4"].protection.locked and not ws["K4"].protection.locked
-    kinds = {dv.type: dv for dv in ws.data_validations.dataValidation}
-    assert "正常推进" in kinds["list"].formula1 and kinds["whole"].formula2 == "100"
-    roles = {ws[f"D{r}"].value for r in range(4, 23)}
+    kinds = {str(dv.sqref).split(":")[0]: dv for dv in ws.data_validations.dataValidation}
+    assert "正常推进" in kinds["F4"].formula1 and kinds["G4"].formula2 == "100" and "确认无变化" in kinds["L4"].formula1
+    roles = {ws[f"C{r}"].value for r in range(4, 23)}
     assert roles == {"牵头", "配合"}  # its targets as lead and as cooperating
     meta = {r[0].value: r[1].value for r in wb["_meta"].iter_rows()}
     assert meta["department"] == "区教委" and meta["period"] == "2026Q3"
@@ -145,7 +145,10 @@ def damage(kind, template, tmp_path):
         fill(template, out, rows={r13: ["正常推进", 50, "", "", "", "李"]},
              edit=lambda wb: wb["填报"].cell(r13, 1, "T1"))  # measure 1 is not 区教委's
     elif kind == "other_plan":
-        fill(template, out, edit=lambda wb: wb["_meta"].cell(1, 2, "another-plan"))
+        def other(wb):
+            cell = wb["填报"]["A1"]
+            cell.value = cell.value.replace('"plan": "', '"plan": "another-')
+        fill(template, out, edit=other)
     elif kind == "out_of_range":
         fill(template, out, rows={r13: ["正常推进", 150, "", "", "", "李"]})
     elif kind == "text_in_number":
@@ -161,8 +164,8 @@ def damage(kind, template, tmp_path):
 
 
 @pytest.mark.parametrize("kind,words", [
-    ("not_xlsx", "不是 .xlsx 文件"),
-    ("corrupt_zip", "不是 .xlsx 文件"),
+    ("not_xlsx", "不是 Excel 工作簿（像是文本或 CSV文件"),
+    ("corrupt_zip", "不是完整的 .xlsx 文件"),
     ("empty", "是空文件"),
     ("missing_sheet", "缺少工作表“指标”"),
     ("renamed_header", "第3行第G列：表头应为“完成度（0-100）”，实际为“完成率”"),

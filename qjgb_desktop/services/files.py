@@ -1,0 +1,46 @@
+"""Every file written for the user goes through `write_atomically`: the content goes to a temporary file in the
+same folder, is flushed to disk, and only then takes the final name. A failure (disk full, a kill, a bug) leaves
+the old file as it was, or no file, never a half-written one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+PART_PREFIX = ".qjgb-part-"
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals the rename
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(out: Path, write: Callable[[Path], object]):
+    """Call write(temporary path), then move the result to `out`. Returns what write returned."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=PART_PREFIX, suffix=out.suffix, dir=out.parent)
+    os.close(fd)
+    partial = Path(name)
+    try:
+        result = write(partial)
+        with open(partial, "rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, out)
+        _fsync_dir(out.parent)
+        return result
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def save_workbook(wb, out: Path) -> Path:
+    """openpyxl's Workbook.save through a temporary file."""
+    write_atomically(out, wb.save)
+    return Path(out)
