@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QSortFilterProxyModel, Qt
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QComboBox,
@@ -16,11 +16,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QProgressDialog,
     QPushButton,
+    QSplitter,
+    QTextBrowser,
     QTreeView,
     QVBoxLayout,
 )
@@ -117,15 +120,51 @@ def ask_and_send_templates(window) -> None:
         send_templates(window, period, department, out)
 
 
-class ImportDialog(QDialog):
-    """The preview of returned templates: tick what to import, untick what to send back."""
+class _KindFilter(QSortFilterProxyModel):
+    """Files always; their rows by result kind."""
 
-    HEADERS = ("文件 / 行", "目标", "结果", "说明")
+    def __init__(self, parent) -> None:
+        super().__init__(parent)
+        self.kinds: set[str] | None = None
+
+    def set_kinds(self, kinds: set[str] | None) -> None:
+        if hasattr(self, "beginFilterChange"):  # Qt 6.10: invalidateFilter() is deprecated
+            self.beginFilterChange()
+            self.kinds = kinds
+            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            self.kinds = kinds
+            self.invalidate()
+
+    def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802 (Qt's name)
+        if not source_parent.isValid() or self.kinds is None:
+            return True
+        data = self.sourceModel().index(source_row, 0, source_parent).data(RowRole)
+        return data is not None and data[1].kind in self.kinds
+
+
+def _changes_text(changes, limit: int = 24) -> str:
+    def short(text: str) -> str:
+        text = text.replace("\n", " ")
+        return text if len(text) <= limit else text[:limit] + "…"
+    return "；".join(f"{c.field}：{short(c.before) or '空'} → {short(c.after) or '空'}" for c in changes)
+
+
+class ImportDialog(QDialog):
+    """The preview of returned templates: every row's result, what a changed row changes (before → after), the
+    whole problem text in a detail pane, counts per department, a filter to errors; tick what to import, untick
+    what to send back."""
+
+    HEADERS = ("文件 / 行", "目标", "结果", "变更（原 → 新）", "说明")
+    FILTERS = (("待导入、错误和已报（不含未填）", "default"), ("仅错误", "errors"), ("仅新增和修改", "writes"),
+               ("全部（含未填）", "all"))
 
     def __init__(self, window, previews: list) -> None:
         super().__init__(window)
-        from ..services.excel_import import CHANGED, EMPTY, ERROR, NEW
+        from ..services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
 
+        self.kinds = {"default": {NEW, CHANGED, UNCHANGED, ERROR}, "errors": {ERROR}, "writes": {NEW, CHANGED},
+                      "all": None}
         self.setObjectName("importDialog")
         self.window_ = window
         self.previews = previews
@@ -133,35 +172,62 @@ class ImportDialog(QDialog):
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(self.HEADERS)
         for p in previews:
-            head = QStandardItem(f"{p.file.name}（{p.department} {p.period}）" +
-                                 ("　已导入过，不会重复导入" if p.already_imported else ""))
-            head.setEditable(False)
+            counts = p.counts()
+            head = QStandardItem(p.file.name)
+            head.setData((p, None), RowRole)
             cells = [head] + [QStandardItem("") for _ in self.HEADERS[1:]]
+            cells[1].setText(f"{p.department} {p.period}".strip())
             if p.errors:
                 cells[2].setText("整份文件错误")
-                cells[3].setText("；".join(p.errors))
+                cells[2].setForeground(Qt.GlobalColor.red)
+                cells[4].setText("；".join(p.errors))
+            else:
+                cells[2].setText("已导入过" if p.already_imported else "文件")
+                cells[3].setText("，".join(f"{k} {counts[k]}" for k in (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)))
+                if p.already_imported:
+                    cells[4].setText("此文件已导入过，不会重复导入")
+            for item in cells:
+                item.setEditable(False)
+                item.setToolTip(item.text())
             self.model.appendRow(cells)
             for r in p.rows:
-                if r.kind == EMPTY:
-                    continue
                 first = QStandardItem(f"{r.sheet} 第{r.row}行")
                 first.setData((p, r), RowRole)
-                first.setEditable(False)
                 if r.kind in (NEW, CHANGED) and not p.already_imported and not p.errors:
                     first.setCheckable(True)
                     first.setCheckState(Qt.CheckState.Checked)
-                row = [first, QStandardItem(r.label), QStandardItem(r.kind), QStandardItem(r.reason)]
-                for item in row[1:]:
+                row = [first, QStandardItem(r.label), QStandardItem(r.kind), QStandardItem(_changes_text(r.changes)),
+                       QStandardItem(r.reason)]
+                for item in row:
                     item.setEditable(False)
+                row[4].setToolTip(r.reason)
                 if r.kind == ERROR:
                     row[2].setForeground(Qt.GlobalColor.red)
                 head.appendRow(row)
+        self.proxy = _KindFilter(self)
+        self.proxy.setSourceModel(self.model)
         self.view = QTreeView(objectName="importPreview")
-        self.view.setModel(self.model)
-        self.view.expandAll()
-        self.view.header().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        self.view.setColumnWidth(0, 260)
-        self.summary = QLabel()
+        self.view.setModel(self.proxy)
+        self.view.setUniformRowHeights(True)
+        header = self.view.header()
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        for col, width in enumerate((200, 120, 80, 300)):
+            self.view.setColumnWidth(col, width)
+        self.filter = QComboBox(objectName="importFilter")
+        for text, key in self.FILTERS:
+            self.filter.addItem(text, key)
+        self.filter.currentIndexChanged.connect(self._filter_changed)
+        self.detail = QTextBrowser(objectName="importDetail")
+        self.detail.setOpenLinks(False)
+        self.view.selectionModel().currentChanged.connect(self._show_detail)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.summary = QLabel(objectName="importSummary")
         self.summary.setWordWrap(True)
         self.import_button = QPushButton("导入勾选的行（一次提交）", objectName="commitImport")
         self.returns_button = QPushButton("生成退回表…", objectName="makeReturns")
@@ -173,16 +239,69 @@ class ImportDialog(QDialog):
         self.import_button.clicked.connect(self.commit)
         self.returns_button.clicked.connect(self.make_returns)
         cancel.clicked.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("显示："))
+        top.addWidget(self.filter)
+        top.addStretch(1)
         layout = QVBoxLayout(self)
-        layout.addWidget(self.view)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
         layout.addWidget(self.summary)
         layout.addWidget(buttons)
-        self.resize(1000, 560)
-        n = {k: sum(p.count(k) for p in previews) for k in (NEW, CHANGED, ERROR)}
-        files_bad = sum(bool(p.errors) for p in previews)
-        self.summary.setText(f"{len(previews)} 个文件：新增 {n[NEW]}，修改 {n[CHANGED]}，错误 {n[ERROR]} 行"
-                             + (f"，{files_bad} 个文件整体有误（须修改后重交）" if files_bad else "")
-                             + "。取消勾选的行和有错误的行不会导入，可生成退回表发回部门。")
+        self.resize(1000, 600)
+        self._filter_changed()
+        self.summary.setText(self._summary_text())
+
+    def _summary_text(self) -> str:
+        from ..services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
+
+        kinds = (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)
+        by_department: dict[str, dict[str, int]] = {}
+        for p in self.previews:
+            sums = by_department.setdefault(p.department or p.file.name, dict.fromkeys(kinds, 0))
+            for k, n in p.counts().items():
+                sums[k] += n
+            sums[ERROR] += len(p.errors)
+        total = {k: sum(d[k] for d in by_department.values()) for k in kinds}
+        files_bad = sum(bool(p.errors) for p in self.previews)
+        lines = [f"{len(self.previews)} 个文件：" + "，".join(f"{k} {total[k]}" for k in kinds) + " 行"
+                 + (f"；{files_bad} 个文件整体有误（须修改后重交）" if files_bad else "")
+                 + "。未勾选的行和有错误的行不会导入，可生成退回表发回部门；未修改也未确认的行视为本期未填。"]
+        if len(by_department) > 1:
+            lines.append("按部门：" + "；".join(
+                f"{d} " + " ".join(f"{k}{n[k]}" for k in kinds if n[k]) for d, n in by_department.items()))
+        return "\n".join(lines)
+
+    def _filter_changed(self, *_) -> None:
+        self.proxy.set_kinds(self.kinds[self.filter.currentData()])
+        self.view.expandAll()
+
+    def _show_detail(self, current, _previous=None) -> None:
+        from html import escape
+
+        data = current.sibling(current.row(), 0).data(RowRole) if current.isValid() else None
+        if data is None:
+            self.detail.clear()
+            return
+        p, r = data
+        if r is None:
+            parts = [f"<b>{escape(p.file.name)}</b>　{escape(p.department)} {escape(p.period)}",
+                     "，".join(f"{k} {n}" for k, n in p.counts().items())]
+            parts += [f"<p style='color:#b00'>{escape(e)}</p>" for e in p.errors]
+            self.detail.setHtml("<br>".join(parts))
+            return
+        html = [f"<b>{escape(p.file.name)}</b>　工作表“{escape(r.sheet)}”第{r.row}行　{escape(r.label)}　"
+                f"<b>{escape(r.kind)}</b>"]
+        if r.reason:
+            color = "#b00" if r.problems and r.kind == "错误" else "#333"
+            html.append(f"<p style='color:{color}; white-space:pre-wrap'>{escape(r.reason)}</p>")
+        if r.changes:
+            rows = "".join(f"<tr><td>{escape(c.field)}</td><td style='white-space:pre-wrap'>{escape(c.before) or '（空）'}"
+                           f"</td><td style='white-space:pre-wrap'>{escape(c.after) or '（空）'}</td></tr>"
+                           for c in r.changes)
+            html.append("<table border='1' cellspacing='0' cellpadding='3'><tr><th>字段</th><th>原</th><th>新</th></tr>"
+                        f"{rows}</table>")
+        self.detail.setHtml("".join(html))
 
     def sent_back(self) -> dict:
         """(preview → rows) not imported: errors, and rows the reviewer unticked."""
@@ -235,7 +354,8 @@ def import_returns(window, files: list[str] | None = None):
 
     ctx = window.ctx
     if files is None:
-        files, _ = QFileDialog.getOpenFileNames(window, "选择各部门交回的模板", "", "Excel 工作簿 (*.xlsx);;所有文件 (*)")
+        files, _ = QFileDialog.getOpenFileNames(window, "选择各部门交回的模板", "",
+                                                "Excel 工作簿 (*.xlsx);;其他表格 (*.ods *.xls *.et *.xlsb);;所有文件 (*)")
     if not files or ctx.db is None:
         return None
     busy = _busy(window, f"正在检查 {len(files)} 个文件…")
