@@ -4,6 +4,7 @@
 #   bash tools/setup.sh test  [pytest arguments]  install with test tools, then run all tests (pytest)
 # Installs what a fresh machine lacks: Qt's system libraries, a Chinese font, Python's venv module
 # (apt-get, as root or through sudo), then the program into .venv (pip install -e).
+# Test mode also installs LibreOffice (headless, with python3-uno), Gnumeric and poppler-utils for the Excel tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-start}
@@ -16,6 +17,17 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
   done
   "$PY" -c "import venv, ensurepip" >/dev/null 2>&1 || need+=(python3-venv)
+  if [ "$mode" = test ]; then
+    # the tests open our .xlsx files in real office programs: LibreOffice (headless, no GUI), Gnumeric's
+    # ssconvert, pdftotext to read the PDFs LibreOffice prints, and python3-uno (for /usr/bin/python3) to ask
+    # LibreOffice for its optimal row heights (tests/office.py)
+    # (a desktop LibreOffice's libreoffice-calc does as well: the -nogui one would replace it)
+    dpkg -s libreoffice-calc >/dev/null 2>&1 || dpkg -s libreoffice-calc-nogui >/dev/null 2>&1 \
+      || need+=(libreoffice-calc-nogui)
+    for pkg in gnumeric poppler-utils python3-uno; do
+      dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+    done
+  fi
   if [ ${#need[@]} -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -ne 0 ] && sudo="sudo"
