@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.periods import PeriodError, parse_period
@@ -275,9 +275,6 @@ def _read_fill_sheet(session: Session, sheet, ctx: _Context) -> None:
     preview = ctx.preview
     if not _check_sheet(sheet, FILL_HEADERS, list(FILL_INPUT_COLS) + [CONFIRM_COL], preview):
         return
-    current = {r.yearly_target_id: r for r in session.scalars(select(ProgressReport).where(
-        ProgressReport.period == ctx.period.code, ProgressReport.department_id == ctx.department_id,
-        ProgressReport.is_current.is_(True), ProgressReport.deleted.is_(False)).order_by(ProgressReport.id))}
     seen: set[int] = set()
     parsed = []
     for r in sorted(k for k in sheet.rows if k >= FIRST_ROW):
@@ -313,6 +310,13 @@ def _read_fill_sheet(session: Session, sheet, ctx: _Context) -> None:
         parsed.append((r, cells, where, label, target_id, target, token))
     sources = {p.id: p for p in session.scalars(select(ProgressReport).where(
         ProgressReport.id.in_([t[0] for *_, t in parsed if t[0] is not None])))}
+    # this period's report of the department per target (the index on target, current, deleted finds them)
+    latest_ids = select(func.max(ProgressReport.id)).where(
+        ProgressReport.yearly_target_id.in_([p[4] for p in parsed]), ProgressReport.is_current.is_(True),
+        ProgressReport.deleted.is_(False), ProgressReport.period == ctx.period.code,
+        ProgressReport.department_id == ctx.department_id).group_by(ProgressReport.yearly_target_id)
+    current = {r.yearly_target_id: r for r in session.scalars(select(ProgressReport).where(
+        ProgressReport.id.in_(latest_ids)))}
     for r, cells, where, label, target_id, target, (source_id, prefill) in parsed:
         preview.rows.append(_fill_row(sheet.title, r, cells, where, label, target_id, target, ctx,
                                       sources.get(source_id), prefill, current.get(target_id)))
