@@ -42,11 +42,21 @@ def setup_logging(data_dir: Path) -> None:
 
 
 def install_excepthook() -> None:
-    """A bug never closes the window silently: it is logged with its traceback and shown."""
+    """A bug never closes the window silently: it is logged with its traceback and shown. A failure the user can
+    fix (disk full, read-only folder, damaged or locked database) is told as such, not as a program error."""
     def hook(exc_type, exc, tb) -> None:
-        log.error("未处理的异常", exc_info=(exc_type, exc, tb))
         from PySide6.QtWidgets import QApplication, QMessageBox
 
+        from .errors import report
+
+        message = report(exc) if isinstance(exc, Exception) else None
+        if message is not None and QApplication.instance() is not None:
+            QMessageBox.warning(QApplication.activeWindow(), "未能完成", message)
+            return
+        try:
+            log.error("未处理的异常", exc_info=(exc_type, exc, tb))
+        except Exception:  # noqa: BLE001 - the log itself may be on the failing disk
+            pass
         if QApplication.instance() is not None:
             QMessageBox.critical(None, "程序错误",
                                  f"程序遇到意外错误，已记录到日志文件夹：\n{paths.data_dir() / 'logs'}\n\n"
@@ -82,12 +92,36 @@ def create_main_window(tree, db=None, today=None):
     return window
 
 
+def _install_qt_translations(app) -> None:
+    """Qt's own texts (standard buttons, file and message dialogs, the Undo/Copy/Paste context menu, the calendar)
+    in Chinese whatever the system's language, like the rest of the program. Qt ships them as qtbase_zh_CN.qm
+    next to its libraries; PyInstaller's QtCore hook collects qtbase_*.qm into the bundle (and PySide6's qt.conf
+    points QLibraryInfo there); the frozen fallbacks cover a bundle laid out differently."""
+    from PySide6.QtCore import QLibraryInfo, QLocale, QTranslator
+
+    if getattr(app, "qt_translators", None):
+        return
+    locale = QLocale("zh_CN")
+    QLocale.setDefault(locale)
+    folders = [QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)]
+    bundle = getattr(sys, "_MEIPASS", None)
+    if bundle:
+        folders += [str(Path(bundle, *parts, "translations")) for parts in (("PySide6", "Qt"), ("PySide6",), ())]
+    translator = QTranslator(app)
+    if any(translator.load("qtbase_zh_CN", folder) for folder in folders):
+        app.installTranslator(translator)
+        app.qt_translators = [translator]  # kept alive with the application
+    else:
+        log.warning("Qt 的中文翻译 qtbase_zh_CN.qm 未找到（%s），标准按钮和对话框将显示英文", "; ".join(folders))
+
+
 def _application():
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("qjgb-desktop")
     app.setApplicationDisplayName("强基固本三年行动计划 · 进展管理")
+    _install_qt_translations(app)
     return app
 
 
@@ -95,6 +129,7 @@ def _open_database_or_explain():
     """The database, or None after telling the user (in a dialog) what is wrong and what to do."""
     from PySide6.QtWidgets import QMessageBox
 
+    from .errors import report
     from .services.database import open_database
     from .store.schema import SchemaError
 
@@ -102,16 +137,25 @@ def _open_database_or_explain():
         return open_database()
     except SchemaError as exc:
         QMessageBox.critical(None, "无法打开数据库", str(exc))
-    except Exception as exc:  # a disk that is full, read-only or locked is the user's to fix
-        from sqlalchemy.exc import OperationalError
-
-        if not isinstance(exc, (OperationalError, OSError)):
+    except Exception as exc:  # a disk that is full, read-only or locked, a damaged file: the user's to fix
+        message = report(exc)
+        if message is None:
             raise
-        log.exception("无法打开数据库")
-        QMessageBox.critical(None, "无法打开数据库",
-                             f"无法打开数据库：\n{paths.database_url()}\n\n{exc}\n\n"
-                             "请检查磁盘空间、文件夹写入权限，或是否有其他程序占用该文件。")
+        QMessageBox.critical(None, "无法打开数据库", f"无法打开数据库：\n{paths.database_url()}\n\n{message}")
     return None
+
+
+def lock_problem(error, data_dir: Path) -> tuple[str, str]:
+    """Why the window's single-instance lock was not taken: another window, or a folder that cannot be written."""
+    from PySide6.QtCore import QLockFile
+
+    if error == QLockFile.LockError.LockFailedError:
+        return "程序已在运行", f"本程序已在使用该数据文件夹：\n{data_dir}\n请切换到已打开的窗口。"
+    if error == QLockFile.LockError.PermissionError:
+        return "数据文件夹不可写", (f"数据文件夹是只读的或没有写入权限：\n{data_dir}\n"
+                                   "请检查文件夹权限，或用 --data-dir 指定一个可写的数据文件夹。")
+    return "无法启动", (f"无法在数据文件夹中创建文件（磁盘已满或磁盘故障？）：\n{data_dir}\n"
+                       "请腾出磁盘空间后再启动。")
 
 
 def run_gui() -> int:
@@ -119,19 +163,26 @@ def run_gui() -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 3
-    data_dir = paths.data_dir()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    setup_logging(data_dir)
+    # The crash handler first: nothing below may fail before there is a way to tell the user.
     install_excepthook()
+    data_dir = paths.data_dir()
     app = _application()
-
     from PySide6.QtCore import QLockFile
     from PySide6.QtWidgets import QMessageBox
 
+    from .errors import report
+
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        setup_logging(data_dir)
+    except OSError as exc:
+        QMessageBox.critical(None, "无法使用数据文件夹", f"数据文件夹：\n{data_dir}\n\n{report(exc) or exc}")
+        return 1
     lock = QLockFile(str(data_dir / "qjgb.lock"))
     lock.setStaleLockTime(0)
     if not lock.tryLock(200):
-        QMessageBox.warning(None, "程序已在运行", f"本程序已在使用该数据文件夹：\n{data_dir}\n请切换到已打开的窗口。")
+        problem = lock_problem(lock.error(), data_dir)
+        QMessageBox.warning(None, problem[0], problem[1])
         return 1
     # First paint straight from a current SQLite file; otherwise (first start, migration, another database)
     # open it the full way, which creates, migrates, seeds and explains what is wrong.
@@ -170,10 +221,18 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
     from .services.database import open_database
     from .store.schema import SchemaError
 
+    from .errors import report
+
     try:
         db = open_database()
     except SchemaError as exc:
         print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # a damaged, locked or unreadable database is told, not thrown
+        message = report(exc)
+        if message is None:
+            raise
+        print(f"错误：{message}", file=sys.stderr)
         return 1
     try:
         window = create_main_window(load_tree(db), db=db, today=today)
@@ -201,8 +260,17 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         app.processEvents()
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        if not window.grab().save(str(out), "PNG"):
-            print(f"错误：无法写入 {out}", file=sys.stderr)
+        from .services.files import write_atomically
+
+        image = window.grab()
+
+        def save(tmp) -> None:
+            if not image.save(str(tmp), "PNG"):
+                raise OSError(f"无法写入 {out}")
+        try:
+            write_atomically(out, save)
+        except OSError as exc:
+            print(f"错误：{report(exc) or exc}", file=sys.stderr)
             return 1
         window.close()
     finally:

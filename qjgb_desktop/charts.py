@@ -254,5 +254,11 @@ def hover_text(fig: Figure, event) -> str | None:
 
 
 def save(fig: Figure, path) -> None:
-    """PNG, SVG or PDF by the file's ending; the margins are kept as drawn."""
-    fig.savefig(path, dpi=150)
+    """PNG, SVG or PDF by the file's ending; the margins are kept as drawn. Written to a temporary file first:
+    a failure leaves the old file or none."""
+    from pathlib import Path
+
+    from .services.files import write_atomically
+
+    path = Path(path)
+    write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".").lower() or "png"))

@@ -53,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "与 --full 一起时为备份文件夹")
     backup.add_argument("--full", action="store_true",
                         help="完整备份：数据库和全部佐证文件到 --out 文件夹（再次备份到同一文件夹只复制新增文件）")
-    restore = sub.add_parser("restore", parents=[common], help="用备份恢复（需先关闭窗口）")
+    restore = sub.add_parser("restore", parents=[common], help="用备份恢复（先完整检查备份；窗口打开时也可运行，其保存会等待恢复完成）")
     restore.add_argument("file", type=Path, help="qjgb backup 生成的备份文件，或 --full 生成的备份文件夹")
 
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
@@ -62,10 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
-    shot.add_argument("--select", type=int, metavar="MEASURE_NO", help="选中第 N 项改革措施")
+    shot.add_argument("--select", type=cli_progress.whole_number, metavar="MEASURE_NO", help="选中第 N 项改革措施")
     shot.add_argument("--size", default="1366x768", help="窗口大小，如 1366x768（默认）")
     shot.add_argument("--department", help="按部门筛选（牵头或配合）")
-    shot.add_argument("--year", type=int, help="按年度筛选")
+    shot.add_argument("--year", type=cli_progress.whole_number, help="按年度筛选")
     shot.add_argument("--search", help="关键词筛选")
     shot.add_argument("--today", type=cli_progress.iso_date, help="按这一天计算红黄绿灯（默认今天）")
     shot.add_argument("--tab", choices=["plan", "followup", "departments"], default="plan",
@@ -79,6 +79,14 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into `head` and cut short: not an error of ours
         sys.stderr.close()
         return EXIT_OK
+    except Exception as exc:  # a damaged or locked database, a full or read-only disk: the user's to fix
+        from .errors import report
+
+        message = report(exc)
+        if message is None:
+            raise  # a bug: the traceback is for support
+        print(f"错误：{message}", file=sys.stderr)
+        return EXIT_FAIL
 
 
 def _main(argv: list[str] | None) -> int:
@@ -120,15 +128,20 @@ def _open():
     from .store.schema import SchemaError
 
     try:
-        return open_database()
+        db = open_database()
     except SchemaError as exc:
         raise _Failure(str(exc)) from exc
     except Exception as exc:
-        from sqlalchemy.exc import OperationalError
+        from .errors import explain
 
-        if isinstance(exc, (OperationalError, OSError)):
-            raise _Failure(f"无法打开数据库 {paths.database_url()}：{exc}") from exc
+        message = explain(exc)
+        if message is not None:
+            raise _Failure(f"无法打开数据库 {paths.database_url()}：{message}") from exc
         raise
+    from .services.database import sweep_leftovers
+
+    sweep_leftovers()  # what killed or failed runs left behind goes at the next run
+    return db
 
 
 def _init() -> int:
@@ -183,18 +196,8 @@ def _plan_load(args) -> int:
         raise _Failure(str(exc)) from exc
     db = _open()
     try:
-        session = db.sessions()
-        try:
+        with db.sessions.begin(purpose="载入计划", dry_run=args.dry_run) as session:
             summary = load_plan(session, record, actor="qjgb plan load", source=str(args.file))
-            if args.dry_run:
-                session.rollback()
-            else:
-                session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
     finally:
         db.close()
     verb = "将" if args.dry_run else "已"
@@ -209,43 +212,47 @@ def _plan_load(args) -> int:
 
 
 def _backup(args) -> int:
-    from .services.backup import (
-        BackupError,
-        create_backup,
-        create_full_backup,
-        restore_backup,
-        restore_full_backup,
-    )
+    from .errors import UserError
+    from .services.backup import create_backup, create_full_backup, restore_backup, restore_full_backup
 
     try:
         if args.command == "backup":
             if args.full:
                 if args.out is None:
                     raise _Failure("完整备份请用 --out 指定一个文件夹（如 U 盘上的文件夹）")
-                db_copy, copied = create_full_backup(args.out)
-                print(f"已完整备份到：{args.out}（数据库 {db_copy.name}，新复制佐证文件 {copied} 个）")
+                result = create_full_backup(args.out)
+                print(f"已完整备份到：{args.out}（数据库 {result.database.name}，新复制佐证文件 {result.copied} 个）")
+                if result.missing:
+                    print(f"警告：有 {len(result.missing)} 个佐证文件在本机已缺失或损坏，未能备份；"
+                          "请运行 qjgb verify 查看。", file=sys.stderr)
             else:
                 print(f"已备份到：{create_backup(args.out)}")
                 print("提示：佐证文件不在此文件中；完整备份请用 qjgb backup --full --out 文件夹")
             return EXIT_OK
-        from PySide6.QtCore import QLockFile
-
-        lock = QLockFile(str(paths.data_dir() / "qjgb.lock"))
-        if paths.data_dir().is_dir() and not lock.tryLock(100):
-            raise _Failure("程序窗口正在使用该数据文件夹，请先关闭窗口再恢复。")
-        try:
-            if args.file.is_dir():
-                safety, copied = restore_full_backup(args.file)
-                print(f"已恢复佐证文件 {copied} 个")
-            else:
-                safety = restore_backup(args.file)
-        finally:
-            lock.unlock()
-    except BackupError as exc:
+        # The restore holds the data folder's write lock: the window's and other commands' writes wait for it.
+        if args.file.is_dir() and not args.file.is_symlink():
+            result = restore_full_backup(args.file)
+        else:
+            result = restore_backup(args.file)
+    except UserError as exc:
         raise _Failure(str(exc)) from exc
+    if result.upgraded_from:
+        print(f"备份的数据库版本为 {result.upgraded_from}，已升级到本程序的版本。")
+    if args.file.is_dir():
+        print(f"已恢复佐证文件 {result.evidence_copied} 个")
+    if result.missing_at_backup:
+        print(f"注意：有 {len(result.missing_at_backup)} 个佐证文件在做这份备份时就已缺失，未能恢复。")
+    if result.evidence_missing_here:
+        print(f"注意：恢复后的数据中有 {result.evidence_missing_here} 个佐证文件不在本机"
+              f"{'（单文件备份不含佐证文件，请用完整备份文件夹恢复）' if not args.file.is_dir() else ''}；"
+              "可运行 qjgb verify 查看。")
+    if result.window_open:
+        print("程序窗口正在运行：请关闭并重新打开窗口，以显示恢复后的数据。")
     print(f"已从 {args.file} 恢复。")
-    if safety:
-        print(f"恢复前的数据已另存为：{safety}")
+    if result.safety:
+        print(f"恢复前的数据已另存为：{result.safety}")
+    else:
+        print("恢复前没有可保留的数据库，未另存。")
     return EXIT_OK
 
 

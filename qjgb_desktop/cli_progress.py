@@ -7,6 +7,7 @@ import argparse
 import getpass
 import json
 import os
+import re
 import sys
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,15 @@ def iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"日期应形如 2025-06-30，收到“{text}”") from None
 
 
+def whole_number(text: str) -> int:
+    """An id, a measure number, a year: digits that fit the database (a 40-digit id is refused here, not by
+    SQLite with an OverflowError)."""
+    t = text.strip()
+    if not re.fullmatch(r"\d{1,15}", t):
+        raise argparse.ArgumentTypeError(f"应为不超过 15 位的正整数，收到“{text[:30]}”")
+    return int(t)
+
+
 def current_user(args) -> str:
     return getattr(args, "user", None) or os.environ.get("QJGB_USER") or getpass.getuser()
 
@@ -32,13 +42,13 @@ def add_parsers(sub, common, parser_class) -> None:
     add = psub.add_parser("add", parents=[common], help="新增一条进展报告")
     _report_fields(add, required=True)
     correct = psub.add_parser("correct", parents=[common], help="修订一条报告（保留旧版本）")
-    correct.add_argument("id", type=int, help="报告编号（qjgb progress list 可查）")
+    correct.add_argument("id", type=whole_number, help="报告编号（qjgb progress list 可查）")
     _report_fields(correct, required=False)
     delete = psub.add_parser("delete", parents=[common], help="删除一条报告（保留记录，须写原因）")
-    delete.add_argument("id", type=int)
+    delete.add_argument("id", type=whole_number)
     delete.add_argument("--reason", required=True, help="删除原因")
     lst = psub.add_parser("list", parents=[common], help="列出报告（最新在前）")
-    lst.add_argument("--measure", type=int, metavar="N")
+    lst.add_argument("--measure", type=whole_number, metavar="N")
     lst.add_argument("--history", action="store_true", help="包括被修订的旧版本和已删除的报告")
     lst.add_argument("--json", action="store_true")
 
@@ -46,13 +56,13 @@ def add_parsers(sub, common, parser_class) -> None:
     isub = ind.add_subparsers(dest="indicator_command", metavar="子命令", required=True,
                               parser_class=parser_class)
     iset = isub.add_parser("set", parents=[common], help="录入指标实际值")
-    iset.add_argument("--measure", type=int, required=True, metavar="N")
+    iset.add_argument("--measure", type=whole_number, required=True, metavar="N")
     iset.add_argument("--name", required=True, help="指标名称（可写其中一部分）")
     iset.add_argument("--value", required=True, help="实际值，如 96.8")
     iset.add_argument("--date", type=iso_date, help="截至日期（默认今天）")
     iset.add_argument("--note", default="")
     ilist = isub.add_parser("list", parents=[common], help="列出指标的目标与实际值")
-    ilist.add_argument("--measure", type=int, metavar="N")
+    ilist.add_argument("--measure", type=whole_number, metavar="N")
     ilist.add_argument("--json", action="store_true")
 
     status = sub.add_parser("status", parents=[common], help="红黄绿灯与汇总（任务、措施、部门）")
@@ -73,13 +83,13 @@ def add_parsers(sub, common, parser_class) -> None:
     chart.add_argument("--kind", required=True,
                        choices=["overview", "actions", "departments", "status", "activity", "lagging", "indicator"])
     chart.add_argument("--out", required=True, type=Path)
-    chart.add_argument("--year", type=int, help="年度（默认：今天所在年度）")
+    chart.add_argument("--year", type=whole_number, help="年度（默认：今天所在年度）")
     chart.add_argument("--today", type=iso_date, help="按这一天计算（默认今天）")
-    chart.add_argument("--measure", type=int, metavar="N", help="指标图：措施序号")
+    chart.add_argument("--measure", type=whole_number, metavar="N", help="指标图：措施序号")
     chart.add_argument("--indicator", metavar="NAME", help="指标图：指标名称（可写其中一部分）")
 
     audit = sub.add_parser("audit", parents=[common], help="查看留痕（谁、何时、改了什么、改前改后）")
-    audit.add_argument("--limit", type=int, default=50, help="最近多少条（默认 50）")
+    audit.add_argument("--limit", type=whole_number, default=50, help="最近多少条（默认 50）")
     audit.add_argument("--entity", help="只看某类记录，如 progress_report、closed_period、setting")
     audit.add_argument("--json", action="store_true")
 
@@ -96,8 +106,8 @@ def add_parsers(sub, common, parser_class) -> None:
 
 def _report_fields(p, required: bool) -> None:
     if required:
-        p.add_argument("--measure", type=int, required=True, metavar="N", help="改革措施序号 1–20")
-        p.add_argument("--year", type=int, required=True, metavar="Y", help="年度目标 2025/2026/2027")
+        p.add_argument("--measure", type=whole_number, required=True, metavar="N", help="改革措施序号 1–20")
+        p.add_argument("--year", type=whole_number, required=True, metavar="Y", help="年度目标 2025/2026/2027")
     p.add_argument("--status", required=required, help="未启动 / 正常推进 / 滞后 / 已完成 / 暂缓")
     p.add_argument("--percent", required=required, help="完成度 0–100")
     p.add_argument("--period", help="填报周期，如 2025Q3（默认：填报日期所在周期）")
@@ -181,22 +191,25 @@ def _progress(args, db) -> int:
             if not items:
                 print("没有报告。")
         return EXIT_OK
+    # The message is composed inside the transaction and printed only after the commit returned.
     with db.sessions.begin() as s:
         if cmd == "add":
             target_id = svc.target_id_for(s, args.measure, args.year)
             defaults = svc.form_defaults(s, target_id, args.date or date.today(), user)
             report = svc.add_report(s, target_id, _report_input(s, args, defaults=defaults), user, date.today())
-            print(f"已保存报告 #{report.id}：措施{report.measure_no}·{report.year}年 {report.period} "
-                  f"{report.status} {report.percent}%")
+            done = (f"已保存报告 #{report.id}：措施{report.measure_no}·{report.year}年 {report.period} "
+                    f"{report.status} {report.percent}%")
         elif cmd == "correct":
-            base = next((r for r in svc.list_reports(s) if r.id == args.id), None)
-            if base is None:
-                raise svc.ProgressError(f"报告 {args.id} 不存在、已删除或已被修订")
+            # read under the write lock: a concurrent correction or deletion has either happened or waits
+            base = next((r for r in svc.report_history_of(s, args.id) if r.id == args.id), None)
+            if base is None or base.deleted:
+                raise svc.ProgressError(f"报告 {args.id} 不存在或已删除")
             report = svc.correct_report(s, args.id, _report_input(s, args, base=base), user, date.today())
-            print(f"已修订：报告 #{args.id} → #{report.id}（第 {report.revision} 版），旧版本保留在历史中")
+            done = f"已修订：报告 #{args.id} → #{report.id}（第 {report.revision} 版），旧版本保留在历史中"
         elif cmd == "delete":
             svc.delete_report(s, args.id, args.reason, user)
-            print(f"已删除报告 #{args.id}（记录和原因保留在历史中）")
+            done = f"已删除报告 #{args.id}（记录和原因保留在历史中）"
+    print(done)
     return EXIT_OK
 
 
@@ -212,7 +225,8 @@ def _indicator(args, db) -> int:
             value_id = svc.set_indicator_value(s, ind.id, args.value, as_of, current_user(args), date.today(),
                                                note=args.note)
             value = s.get(IndicatorValue, value_id).value
-            print(f"已录入：措施{args.measure}“{ind.name}” = {value:g}{ind.unit}（截至 {as_of}）")
+            done = f"已录入：措施{args.measure}“{ind.name}” = {value:g}{ind.unit}（截至 {as_of}）"
+        print(done)
         return EXIT_OK
     from .services.indicators import indicator_rows
 
@@ -266,10 +280,11 @@ def _period(args, db) -> int:
     with db.sessions.begin() as s:
         if args.period_command == "close":
             svc.close_period(s, args.period, user)
-            print(f"已关闭填报周期 {args.period.upper()}，其中的报告已锁定")
+            done = f"已关闭填报周期 {args.period.upper()}，其中的报告已锁定"
         else:
             svc.reopen_period(s, args.period, args.reason, user)
-            print(f"已重新开放填报周期 {args.period.upper()}（原因已记录）")
+            done = f"已重新开放填报周期 {args.period.upper()}（原因已记录）"
+    print(done)
     return EXIT_OK
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.status import expected_percent
 from ..store.models import Department, Measure, ProgressReport, YearlyTarget
+from .files import save_workbook
 from .indicators import indicator_rows
 from .status import compute_status, follow_ups
 from .xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
@@ -124,6 +126,8 @@ class _Sheet:
         scratch = self._scratch
         for cell, value, style in zip(cells, values, styles):
             cell._style = scratch  # what binding the value may touch: never a shared StyleArray
+            if type(value) is str:  # text stored before input was cleaned may hold control characters
+                value = ILLEGAL_CHARACTERS_RE.sub("", value)
             cell.value = value
             if type(value) is str and value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # what the user typed is text, never a formula
@@ -192,14 +196,31 @@ def export_workbook(session: Session, out: Path, year: int | None = None, today:
               "指标": _indicators(wb, styles, session, tree),
               "进展明细": _reports(wb, styles, session, progress),
               "督办清单": _follow_ups(wb, styles, snap)}
-    out = Path(out)
-    partial = out.with_name(out.name + ".part")
     try:
-        wb.save(partial)
-        partial.replace(out)
-    finally:
-        partial.unlink(missing_ok=True)
+        save_workbook(wb, Path(out))
+    except BaseException:
+        _discard(wb)
+        raise
     return counts
+
+
+def _discard(wb) -> None:
+    """After a failed save (disk full…): finish the sheets' row writers, which would otherwise complain when
+    collected, and remove their temporary files."""
+    for ws in wb.worksheets:
+        rows = getattr(ws, "_rows", None)
+        if rows is not None:
+            try:
+                rows.close()
+            except Exception:  # noqa: BLE001 - their file may be closed already: nothing left to save
+                pass
+        writer = getattr(ws, "_writer", None)
+        if writer is not None:
+            try:
+                writer.close()
+                Path(writer.out).unlink(missing_ok=True)
+            except Exception:  # noqa: BLE001
+                pass
 
 
 def annex_widths(n_years: int) -> list[float]:

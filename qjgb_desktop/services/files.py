@@ -12,6 +12,18 @@ from pathlib import Path
 PART_PREFIX = ".qjgb-part-"
 
 
+def _default_mode() -> int:
+    """What a file created the ordinary way would get (mkstemp makes 0600)."""
+    if os.name == "nt":
+        return 0o666
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+FILE_MODE = _default_mode()
+
+
 def _fsync_dir(path: Path) -> None:
     if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals the rename
         return
@@ -33,6 +45,8 @@ def write_atomically(out: Path, write: Callable[[Path], object]):
         result = write(partial)
         with open(partial, "rb+") as fh:
             os.fsync(fh.fileno())
+        if os.name != "nt":
+            os.chmod(partial, FILE_MODE)
         os.replace(partial, out)
         _fsync_dir(out.parent)
         return result

@@ -1,14 +1,25 @@
-"""Engine and session factory from a database URL."""
+"""Engine and session factories from a database URL.
+
+`Sessions()` opens a session for reading. `Sessions.begin()` is a write: it takes the data folder's write lock
+(store/locks.py), then opens the transaction with `BEGIN IMMEDIATE` on SQLite, so a write that depends on what it
+reads (correct, delete, close a period, import) reads the latest committed state and no other writer can change it
+before the commit; the loser of a race waits, then sees the winner's result and gets a clear message.
+"""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from .locks import lock_path_for, write_lock
+
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # The driver's own implicit transactions are switched off: the "begin" event below issues BEGIN itself.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     # WAL lets the window read while a worker writes; FULL makes each commit durable on power loss.
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -16,6 +27,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+def _sqlite_begin(conn) -> None:
+    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+    conn.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_engine(url: str) -> Engine:
@@ -27,9 +43,50 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, pool_pre_ping=True)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def engine_lock_file(engine: Engine) -> Path | None:
+    from ..paths import sqlite_path
+
+    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+    return lock_path_for(path) if path is not None else None
+
+
+class Sessions:
+    """Read sessions by calling it; write transactions with `begin()` (lock, then BEGIN IMMEDIATE)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.lock_file = engine_lock_file(engine)
+        self._read = sessionmaker(engine, expire_on_commit=False)
+        writer = engine.execution_options(sqlite_begin="IMMEDIATE") if engine.dialect.name == "sqlite" else engine
+        self._write = sessionmaker(writer, expire_on_commit=False)
+
+    def __call__(self) -> Session:
+        return self._read()
+
+    @contextmanager
+    def begin(self, purpose: str = "保存", dry_run: bool = False):
+        """A write transaction; with dry_run everything is checked the same way and then rolled back."""
+        with write_lock(self.lock_file, purpose=purpose), self._write() as session:
+            session.begin()
+            try:
+                yield session
+            except BaseException:
+                session.rollback()
+                raise
+            if dry_run:
+                session.rollback()
+            else:
+                session.commit()
+
+    def write_lock(self, purpose: str = "保存", wait_s: float | None = None):
+        """The write lock alone, for work that spans more than one transaction (restore, migration)."""
+        return write_lock(self.lock_file, purpose=purpose, **({"wait_s": wait_s} if wait_s is not None else {}))
+
+
+def make_sessionmaker(engine: Engine) -> Sessions:
+    return Sessions(engine)

@@ -1,0 +1,67 @@
+"""The window's start on a PC whose data folder cannot be used: a Chinese message that says what is wrong and what
+to do, never a traceback before any dialog, and never the false "程序已在运行"."""
+
+import os
+import subprocess
+
+import pytest
+from PySide6.QtWidgets import QMessageBox
+
+from qjgb_desktop import app, paths
+from qjgb_desktop.cli import main
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def told(monkeypatch, qapp):
+    said = []
+    for kind in ("critical", "warning"):
+        monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda parent, title, text, *a, **k: said.append(
+            (title, text)) or QMessageBox.StandardButton.Ok))
+    monkeypatch.setattr(app, "install_excepthook", lambda: None)  # keep pytest's own hook
+    return said
+
+
+def test_a_read_only_data_folder_is_told(tmp_path, told):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    if os.geteuid() != 0 or subprocess.run(["mount", "--bind", str(folder), str(ro)]).returncode != 0:
+        pytest.skip("a read-only bind mount needs root (CI runs as root)")
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(ro)], check=True)
+        paths.set_data_dir(ro / "nested")  # the folder itself cannot even be created
+        assert app.run_gui() == 1
+        paths.set_data_dir(ro)  # exists, but the lock file cannot be written
+        assert app.run_gui() == 1
+    finally:
+        paths.set_data_dir(None)
+        subprocess.run(["umount", "-l", str(ro)])
+    assert len(told) == 2
+    assert "只读" in told[0][1] and "程序已在运行" not in told[0][0]
+    assert "程序已在运行" not in told[1][0] and "只读" in told[1][1]
+
+
+def test_the_lock_failures_are_told_apart(tmp_path):
+    from PySide6.QtCore import QLockFile
+
+    titles = {e: app.lock_problem(e, tmp_path)[0] for e in (QLockFile.LockError.LockFailedError,
+                                                             QLockFile.LockError.PermissionError,
+                                                             QLockFile.LockError.UnknownError)}
+    assert titles[QLockFile.LockError.LockFailedError] == "程序已在运行"
+    assert titles[QLockFile.LockError.PermissionError] == "数据文件夹不可写"
+    assert "磁盘已满" in app.lock_problem(QLockFile.LockError.UnknownError, tmp_path)[1]
+
+
+def test_a_damaged_database_is_told_with_the_newest_backup(data_dir, told):
+    assert main(["init"]) == 0
+    assert main(["backup"]) == 0
+    db = data_dir / "qjgb.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db.write_bytes(os.urandom(4096))
+    assert app.run_gui() == 1
+    [(title, text)] = told
+    assert title == "无法打开数据库" and "已损坏" in text and "backups" in text and "qjgb-" in text
