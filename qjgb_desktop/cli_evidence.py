@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_progress import current_user
+from .cli_progress import current_user, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("evidence", "verify")
@@ -17,26 +17,27 @@ def add_parsers(sub, common, parser_class) -> None:
     esub = evidence.add_subparsers(dest="evidence_command", metavar="子命令", required=True,
                                    parser_class=parser_class)
     add = esub.add_parser("add", parents=[common], help="把文件添加为某年度目标的佐证材料")
-    add.add_argument("--measure", type=int, required=True, metavar="N")
-    add.add_argument("--year", type=int, required=True, metavar="Y")
+    add.add_argument("--measure", type=whole_number, required=True, metavar="N")
+    add.add_argument("--year", type=whole_number, required=True, metavar="Y")
     add.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    add.add_argument("--report", type=int, metavar="ID", help="同时关联到该进展报告")
+    add.add_argument("--report", type=whole_number, metavar="ID", help="同时关联到该进展报告")
     add.add_argument("--note", default="", help="说明")
     lst = esub.add_parser("list", parents=[common], help="列出佐证材料")
-    lst.add_argument("--measure", type=int, metavar="N")
+    lst.add_argument("--measure", type=whole_number, metavar="N")
     lst.add_argument("--removed", action="store_true", help="包括已移除的")
     lst.add_argument("--json", action="store_true")
     rm = esub.add_parser("remove", parents=[common], help="移除（保留记录，须写原因）")
-    rm.add_argument("id", type=int)
+    rm.add_argument("id", type=whole_number)
     rm.add_argument("--reason", required=True)
     esub.add_parser("purge", parents=[common], help="管理员：删除已不被使用的存储文件")
     export = esub.add_parser("export", parents=[common], help="导出迎检材料（文件夹或 .zip，含清单）")
     scope = export.add_mutually_exclusive_group(required=True)
-    scope.add_argument("--measure", type=int, metavar="N")
-    scope.add_argument("--action", type=int, metavar="N", help="改革任务序号 1–5")
+    scope.add_argument("--measure", type=whole_number, metavar="N")
+    scope.add_argument("--action", type=whole_number, metavar="N", help="改革任务序号 1–5")
     scope.add_argument("--department", metavar="NAME")
     export.add_argument("--out", type=Path, required=True, help="新文件夹，或以 .zip 结尾的文件")
-    sub.add_parser("verify", parents=[common], help="重新计算每个存储文件的校验值，报告缺失、损坏和多余的文件")
+    sub.add_parser("verify", parents=[common], help="重新计算每个存储文件的校验值，报告缺失、损坏和多余的文件；"
+                   "顺带清理中断的复制留下的临时文件")
 
 
 def run(args, open_db) -> int:
@@ -104,10 +105,27 @@ def _verify(db) -> int:
         report = verify(s)
     print(f"已检查 {report.checked} 个存储文件。")
     for label, items in (("缺失", report.missing), ("损坏（内容与记录的 SHA-256 不符）", report.corrupt),
-                         ("多余（无记录）", report.orphaned), ("未完成的复制残留", report.leftovers)):
+                         ("多余（无记录且内容与名称不符）", report.orphaned)):
         if items:
             print(f"{label} {len(items)} 个：" + "；".join(items))
+    # Leftovers of interrupted copies are not damage: reported apart, and never a reason to exit 1.
+    if report.unrecorded:
+        print(f"未登记的完整存储文件 {len(report.unrecorded)} 个：中断的添加（或恢复了较早的数据库）留下，不是损坏；"
+              "管理员可用 qjgb evidence purge 清除。")
+    if report.leftovers_cleaned:
+        print(f"临时文件（中断的复制留下）{report.leftovers_cleaned} 个，已清理"
+              f"（释放 {_size(report.leftover_bytes_cleaned)}）。")
+    if report.leftovers:
+        print(f"临时文件（中断的复制留下）{len(report.leftovers)} 个暂未清理：10 分钟内仍有写入（可能正有复制在进行）；"
+              "不是损坏，稍后再运行 qjgb verify 或下次启动程序时会自动清理。")
     if report.ok:
         print("全部完好。")
         return EXIT_OK
     return EXIT_FAIL
+
+
+def _size(n: int) -> str:
+    for unit, scale in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.1f} {unit}"
+    return f"{n} 字节"

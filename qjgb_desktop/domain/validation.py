@@ -7,6 +7,7 @@ and keep what was typed.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,6 +26,50 @@ from .status import (
 )
 
 MAX_TEXT = 5000
+
+# Line-like separators become a real line break (Word's Shift+Enter arrives as \v, Excel's in-cell break as \n,
+# old Mac text as \r), so the words on either side stay apart.
+_LINE_BREAKS = re.compile("\r\n|[\r\v\f\x1c-\x1e\x85\u2028\u2029]")
+# What is removed: the other C0 controls, DEL, C1 controls, lone surrogates (not encodable as UTF-8, so SQLite
+# refuses them), the non-characters U+FFFE/U+FFFF (not allowed in XML, so not in xlsx), the byte-order mark
+# (invisible), and the bidirectional embedding/override/isolate marks that can make "报告\u202eexe.pdf" look
+# like a PDF (used to disguise a file's real extension).
+_REMOVED = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f\ud800-\udfff\ufeff\ufffe\uffff"
+                      "\u202a-\u202e\u2066-\u2069]")
+
+
+def clean_text(value, multiline: bool = True) -> str:
+    r"""Text as it may be stored: the one cleaning every text input passes before it reaches the database
+    (report texts, reporter, department, reasons, notes, evidence notes and file names, user and admin names).
+
+    Decision: STRIP, silently, rather than refuse. The characters concerned are invisible (a clerk cannot see,
+    let alone find and delete, a U+0001 pasted from another program), so a refusal would be a message nobody
+    can act on; stripping them changes nothing a reader can see. Specifically:
+    - \r\n and \r become \n; the other line-like separators (\v, \f, U+001C–U+001E, U+0085 NEL,
+      U+2028, U+2029) become \n too, so words are not glued together;
+    - a tab becomes a space;
+    - all other C0/C1 control characters, DEL, lone surrogates, U+FEFF, U+FFFE, U+FFFF and the bidi
+      embedding/override/isolate marks (U+202A–U+202E, U+2066–U+2069) are removed.
+    With multiline=False (names, reasons on one line, file names) line breaks become a space as well.
+    Leading and trailing whitespace is left to the caller (most strip it). None becomes "".
+    """
+    if value is None:
+        return ""
+    text = _LINE_BREAKS.sub("\n", str(value)).replace("\t", " ")
+    text = _REMOVED.sub("", text)
+    return text if multiline else text.replace("\n", " ")
+
+
+def clean_report_input(r: "ReportInput") -> "ReportInput":
+    """clean_text over every text of a report, in place (the caller's object is the one validated and stored)."""
+    r.period = clean_text(r.period, multiline=False)
+    r.department = clean_text(r.department, multiline=False)
+    r.reporter = clean_text(r.reporter, multiline=False)
+    r.status = clean_text(r.status, multiline=False)
+    if isinstance(r.percent, str):
+        r.percent = clean_text(r.percent, multiline=False)
+    r.done, r.problems, r.next_steps = (clean_text(r.done), clean_text(r.problems), clean_text(r.next_steps))
+    return r
 
 FIELD_LABELS = {
     "period": "填报周期", "report_date": "填报日期", "department": "填报部门", "reporter": "填报人",

@@ -10,6 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import mimetypes
+import os
+import shutil
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,14 +21,16 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..store.blobs import BlobStore, Cancelled, evidence_store, safe_file_name
+from ..domain.validation import clean_text
+from ..store.blobs import BlobStore, Cancelled, clean_evidence_leftovers, evidence_store, safe_file_name
 from ..store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
     ProgressReport, YearlyTarget
 from .progress import ProgressError
 from .settings import load_settings
 
-__all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "counts_by_target",
-           "export_pack", "list_evidence", "purge", "remove", "verify"]
+__all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "clean_evidence_leftovers",
+           "counts_by_target", "csv_cell", "export_pack", "list_evidence", "open_policy", "purge", "remove",
+           "verify", "viewer_copy", "viewer_copy_name"]
 
 
 class EvidenceError(ProgressError):
@@ -118,11 +122,13 @@ def attach(session: Session, target_id: int, files: list[Path], actor: str, note
         report = session.get(ProgressReport, report_id)
         if report is None or report.yearly_target_id != target_id:
             raise EvidenceError(f"报告 {report_id} 不属于措施{target.measure.no}·{target.year}年")
+    note, actor = clean_text(note).strip(), clean_text(actor, multiline=False).strip()
     if len(note) > 2000:
         raise EvidenceError("说明不超过 2000 字")
     max_bytes = int(load_settings(session).max_evidence_mb * 2**20)
     checked = check_files(files, max_bytes)
     store = store or blob_store()
+    store.clean_leftovers()  # what killed copies left behind (never a copy still running)
     total = sum(size for _, size in checked)
     done = 0
     new_blobs: list[str] = []
@@ -146,6 +152,7 @@ def attach(session: Session, target_id: int, files: list[Path], actor: str, note
         views = []
         now = datetime.now()
         for path, sha, size in stored:
+            name = clean_text(path.name, multiline=False).strip() or "文件"
             blob = session.scalars(select(EvidenceFile).where(EvidenceFile.sha256 == sha)).first()
             if blob is None:
                 blob = EvidenceFile(sha256=sha, size=size, stored_at=now)
@@ -153,14 +160,14 @@ def attach(session: Session, target_id: int, files: list[Path], actor: str, note
                 session.flush()
             elif blob.purged_at is not None:
                 blob.purged_at = None  # the same content is back
-            mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            mime = mimetypes.guess_type(name)[0] or "application/octet-stream"
             ev = Evidence(file_id=blob.id, yearly_target_id=target_id, report_id=report_id,
-                          original_name=path.name, mime=mime, description=note.strip(), created_at=now,
+                          original_name=name, mime=mime, description=note, created_at=now,
                           created_by=actor)
             session.add(ev)
             session.flush()
             _audit(session, actor, "evidence.add", ev.id, None,
-                   {"name": path.name, "sha256": sha, "size": size, "target_id": target_id, "report_id": report_id})
+                   {"name": name, "sha256": sha, "size": size, "target_id": target_id, "report_id": report_id})
             views.append(_view(ev))
         return views
     except BaseException:
@@ -198,6 +205,7 @@ def remove(session: Session, evidence_id: int, reason: str, actor: str) -> None:
     ev = session.get(Evidence, evidence_id)
     if ev is None or ev.deleted:
         raise EvidenceError(f"佐证材料 {evidence_id} 不存在或已移除")
+    reason, actor = clean_text(reason), clean_text(actor, multiline=False).strip()
     if not reason.strip():
         raise EvidenceError("移除佐证材料须写明原因")
     ev.deleted, ev.deleted_at, ev.deleted_by, ev.delete_reason = True, datetime.now(), actor, reason.strip()
@@ -209,6 +217,7 @@ def remove(session: Session, evidence_id: int, reason: str, actor: str) -> None:
 def purge(session: Session, actor: str, store: BlobStore | None = None) -> list[str]:
     """Administrator: delete stored contents that no attachment uses any more (all removed, or none at all),
     and leftovers of interrupted copies. Records stay, marked purged. Returns the hashes deleted."""
+    actor = clean_text(actor, multiline=False).strip()
     if actor not in load_settings(session).admins:
         raise EvidenceError("只有管理员可以清理已移除的佐证文件")
     store = store or blob_store()
@@ -222,8 +231,7 @@ def purge(session: Session, actor: str, store: BlobStore | None = None) -> list[
             gone.append(sha)
     for blob in session.scalars(select(EvidenceFile).where(EvidenceFile.sha256.in_(gone))):
         blob.purged_at = now
-    for temp in store.leftovers():
-        temp.unlink(missing_ok=True)
+    store.clean_leftovers()
     session.add(AuditEvent(at=now, actor=actor, action="evidence.purge", entity="evidence_file", entity_id=None,
                            before=None, after={"deleted": gone}))
     session.flush()
@@ -235,19 +243,26 @@ class VerifyReport:
     checked: int = 0
     missing: list[str] = field(default_factory=list)  # recorded, file gone
     corrupt: list[str] = field(default_factory=list)  # file there, content changed
-    orphaned: list[str] = field(default_factory=list)  # file there, no record
-    leftovers: list[str] = field(default_factory=list)  # unfinished copies
+    orphaned: list[str] = field(default_factory=list)  # file there, no record, content not matching its name
+    unrecorded: list[str] = field(default_factory=list)  # intact file, no record: an interrupted attach (not damage)
+    # Not damage: temporary files of interrupted copies. Swept by verify itself; what stays is younger than
+    # the sweep's age limit (a copy may be running right now) and goes at a later sweep.
+    leftovers_cleaned: int = 0
+    leftover_bytes_cleaned: int = 0
+    leftovers: list[str] = field(default_factory=list)  # still there after the sweep
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.corrupt or self.orphaned or self.leftovers)
+        """No damage: nothing missing, changed or unrecorded. Leftover temporary files do not count."""
+        return not (self.missing or self.corrupt or self.orphaned)
 
 
 def verify(session: Session, store: BlobStore | None = None, progress: Callable[[int, int], None] | None = None
            ) -> VerifyReport:
-    """Re-hash every stored file against its record."""
+    """Re-hash every stored file against its record; sweep leftovers of interrupted copies on the way."""
     store = store or blob_store()
     report = VerifyReport()
+    report.leftovers_cleaned, report.leftover_bytes_cleaned = store.clean_leftovers()
     records = {b.sha256: b for b in session.scalars(select(EvidenceFile).where(EvidenceFile.purged_at.is_(None)))}
     names = {b.sha256: n for b, n in session.execute(
         select(EvidenceFile, func.min(Evidence.original_name)).join(Evidence, Evidence.file_id == EvidenceFile.id)
@@ -261,12 +276,117 @@ def verify(session: Session, store: BlobStore | None = None, progress: Callable[
         report.checked += 1
         if progress is not None:
             progress(i, len(records))
-    report.orphaned = [sha for sha in store.stored() if sha not in records]
+    # A complete, intact file with no record is what an attach killed between storing the file and committing its
+    # record leaves (or a restore of an older database): not damage, purge removes it. One whose content does not
+    # match its name is damage.
+    for sha in store.stored():
+        if sha not in records:
+            (report.unrecorded if store.hash_of(sha) == sha else report.orphaned).append(sha)
     report.leftovers = [p.name for p in store.leftovers()]
     return report
 
 
+# -- opening a file with the system ---------------------------------------------------------------------
+
+# Opened directly (double-click, 打开): the types evidence really comes in whose system viewers do not run code
+# from the file: PDF and OFD (the national e-document format), pictures, audio/video, plain text, and office
+# documents without macros. Legacy .doc/.xls/.ppt and WPS's .wps/.et/.dps can hold macros, but Office and WPS
+# keep those behind their own prompt, and the copy is marked as downloaded (Protected View) on Windows.
+# Everything else, by default, is only shown in its folder after a warning: programs and scripts (.exe .bat .cmd
+# .com .scr .pif .msi .lnk .url .js .jse .vbs .wsf .ps1 .hta .jar .reg .cpl …), macro formats (.docm .xlsm
+# .pptm .xlsb .dotm …), web pages and SVG (scripts in a browser), archives (a program one click inside),
+# RTF (embedded objects) and CSV (formulas run by Excel).
+SAFE_TO_OPEN = frozenset({
+    "pdf", "ofd",
+    "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "heic",
+    "mp4", "mov", "mp3", "m4a", "wav",
+    "txt",
+    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "odt", "ods", "odp",
+})
+# A file that says "program" in its first bytes is not opened whatever its name: Windows PE, ELF, Mach-O,
+# Windows shortcut.
+_PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe",
+                  b"L\x00\x00\x00\x01\x14\x02\x00")
+BLOCKED_SUFFIX = ".已阻止"
+OPEN, SHOW_ONLY = "open", "show_only"
+
+
+def _copy_name(name: str) -> str:
+    return safe_file_name(clean_text(name, multiline=False).strip())
+
+
+def file_extension(name: str) -> str:
+    """The extension the system would go by, lower case, of the name a copy gets ("" for none)."""
+    stem, dot, ext = _copy_name(name).rpartition(".")
+    return ext.lower() if dot and stem else ""
+
+
+def open_policy(name: str, head: bytes = b"") -> str:
+    """"open" when the system may open a file of this name (and these first bytes) directly; "show_only" when
+    it must only be shown in its folder, after a warning, because opening might run it."""
+    if file_extension(name) in SAFE_TO_OPEN and not bytes(head).startswith(_PROGRAM_MAGIC):
+        return OPEN
+    return SHOW_ONLY
+
+
+def viewer_copy_name(name: str, head: bytes = b"") -> str:
+    """The name of the copy handed to the system: the original name when it is safe to open, else the original
+    name plus an inert suffix (no program is registered for it, so even a double-click in the folder runs
+    nothing)."""
+    copy = _copy_name(name)
+    return copy if open_policy(name, head) == OPEN else copy + BLOCKED_SUFFIX
+
+
+def viewer_copy(sha256: str, original_name: str, folder: Path, store: BlobStore | None = None
+                ) -> tuple[Path, str]:
+    """A copy of a stored file in `folder` for the system to open or show; returns (copy, open_policy).
+    The stored file keeps its hash name; the copy is written under a temporary name and renamed, so a failed copy
+    is never mistaken for a finished one, and is marked as downloaded from the Internet on Windows (Office then
+    opens it in Protected View, with macros off)."""
+    source = (store or blob_store()).path_for(sha256)
+    with open(source, "rb") as fh:
+        head = fh.read(16)
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / viewer_copy_name(original_name, head)
+    if not target.is_file():
+        partial = folder / f".part-{sha256[:16]}"
+        try:
+            shutil.copyfile(source, partial)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        _mark_downloaded(target)
+    return target, open_policy(original_name, head)
+
+
+def _mark_downloaded(path: Path) -> None:
+    if os.name != "nt":
+        return
+    try:  # NTFS alternate data stream; a FAT or network drive without streams just has no mark
+        with open(f"{path}:Zone.Identifier", "w", encoding="ascii") as fh:
+            fh.write("[ZoneTransfer]\r\nZoneId=3\r\n")
+    except OSError:
+        pass
+
+
 # -- inspection packs (迎检材料) ------------------------------------------------------------------------
+
+# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @ first, or tab/CR first. The
+# full-width forms are included because some East Asian spreadsheet builds normalise them; it costs nothing.
+_FORMULA_STARTS = tuple("=+-@＝＋－＠")
+
+
+def csv_cell(value):
+    """One cell of a CSV we write: text cleaned (clean_text) and, when a spreadsheet would take it as a formula,
+    prefixed with an apostrophe, as the xlsx exports do with quotePrefix. Numbers stay numbers."""
+    if not isinstance(value, str):
+        return value
+    text = clean_text(value)
+    # After cleaning, a tab is a space and CR a line break; a formula could still hide behind either.
+    if value.startswith(("\t", "\r")) or text.lstrip(" \n").startswith(_FORMULA_STARTS):
+        return "'" + text
+    return text
+
 
 def _scope_query(session: Session, measure_no: int | None, action_no: int | None, department: str | None):
     q = _query(False)
@@ -335,7 +455,7 @@ def export_pack(session: Session, out: Path, measure_no: int | None = None, acti
             manifest = io.StringIO()
             writer = csv.writer(manifest)
             writer.writerow(["路径", "SHA-256", "大小（字节）", "原文件名", "说明", "所属目标", "上传人", "上传时间"])
-            writer.writerows(rows)
+            writer.writerows([csv_cell(v) for v in row] for row in rows)
             data = ("\ufeff" + manifest.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
             if archive is not None:
                 archive.writestr("清单.csv", data)
@@ -349,8 +469,6 @@ def export_pack(session: Session, out: Path, measure_no: int | None = None, acti
         partial.replace(out)
     except BaseException:
         if partial.is_dir():
-            import shutil
-
             shutil.rmtree(partial, ignore_errors=True)
         else:
             partial.unlink(missing_ok=True)

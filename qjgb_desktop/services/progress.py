@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 
 from ..domain.periods import PeriodError, parse_period, period_of
 from ..domain.status import R_ON_TRACK
-from ..domain.validation import Problem, ReportInput, check_indicator_value, check_report, parse_percent
+from ..domain.validation import (
+    Problem,
+    ReportInput,
+    check_indicator_value,
+    check_report,
+    clean_report_input,
+    clean_text,
+    parse_percent,
+)
 from ..store.models import (
     AuditEvent,
     ClosedPeriod,
@@ -152,6 +160,8 @@ def _checked(session: Session, target: YearlyTarget, data: ReportInput, today: d
 def add_report(session: Session, target_id: int, data: ReportInput, actor: str, today: date,
                indicator_values: dict[int, object] | None = None) -> ReportView:
     target = _target(session, target_id)
+    clean_report_input(data)
+    actor = clean_text(actor, multiline=False).strip()
     data.period = data.period.strip().upper()
     dep_id, percent = _checked(session, target, data, today)
     _ensure_open(session, data.period)
@@ -177,6 +187,8 @@ def correct_report(session: Session, report_id: int, data: ReportInput, actor: s
         raise ProgressError(f"报告 {report_id} 不存在或已删除")
     if not old.is_current:
         raise ProgressError(f"报告 {report_id} 已有更新的修订，请修订最新的一版")
+    clean_report_input(data)
+    actor = clean_text(actor, multiline=False).strip()
     data.period = data.period.strip().upper()
     _ensure_open(session, old.period)
     dep_id, percent = _checked(session, old.target, data, today)
@@ -200,6 +212,7 @@ def delete_report(session: Session, report_id: int, reason: str, actor: str) -> 
         raise ProgressError(f"报告 {report_id} 不存在或已删除")
     if not report.is_current:
         raise ProgressError(f"报告 {report_id} 是旧的修订，请删除最新的一版")
+    reason, actor = clean_text(reason), clean_text(actor, multiline=False).strip()
     if not reason.strip():
         raise ProgressError("删除报告须写明原因")
     _ensure_open(session, report.period)
@@ -227,6 +240,12 @@ def list_reports(session: Session, measure_no: int | None = None, target_id: int
         q = q.where(ProgressReport.deleted.is_(False))
     q = q.order_by(ProgressReport.report_date.desc(), ProgressReport.id.desc())
     return [_view(r) for r in session.scalars(q)]
+
+
+def report_history_of(session: Session, report_id: int) -> list[ReportView]:
+    """Every revision of the report series `report_id` belongs to (empty if there is no such report)."""
+    row = session.get(ProgressReport, report_id)
+    return report_history(session, row.series_id or row.id) if row is not None else []
 
 
 def report_history(session: Session, series_id: int) -> list[ReportView]:
@@ -305,6 +324,7 @@ def _checked_values(session: Session, target: YearlyTarget, values: dict[int, ob
 
 def _add_value(session: Session, indicator_id: int, value: float, as_of: date, actor: str,
                report_id: int | None, note: str = "") -> IndicatorValue:
+    note, actor = clean_text(note).strip(), clean_text(actor, multiline=False).strip()
     row = IndicatorValue(indicator_id=indicator_id, value=value, as_of=as_of, report_id=report_id, note=note,
                          created_at=datetime.now(), created_by=actor)
     session.add(row)
@@ -355,6 +375,7 @@ def _plan_id(session: Session) -> int:
 
 
 def close_period(session: Session, code: str, actor: str) -> None:
+    actor = clean_text(actor, multiline=False).strip()
     try:
         period = parse_period(code)
     except PeriodError as exc:
@@ -368,6 +389,7 @@ def close_period(session: Session, code: str, actor: str) -> None:
 
 
 def reopen_period(session: Session, code: str, reason: str, actor: str) -> None:
+    reason, actor = clean_text(reason), clean_text(actor, multiline=False).strip()
     admins = load_settings(session).admins
     if actor not in admins:
         who = "、".join(admins) if admins else "尚未指定（用 qjgb admin add 姓名 指定）"

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from ..domain.periods import QUARTERLY, SCHEMES
 from ..domain.status import Thresholds
+from ..domain.validation import clean_text
 from ..store.models import AuditEvent, Setting
 
 
@@ -42,6 +43,7 @@ def _put(session: Session, key: str, value, actor: str) -> None:
     before = row.value if row else None
     if before == value:
         return
+    actor = clean_text(actor, multiline=False).strip()
     if row is None:
         session.add(Setting(key=key, value=value))
     else:
@@ -67,7 +69,8 @@ def set_scheme(session: Session, scheme: str, actor: str) -> None:
 
 def add_admin(session: Session, name: str, actor: str) -> None:
     """The first administrator can be named by anyone; after that only an administrator adds others."""
-    name = name.strip()
+    name = clean_text(name, multiline=False).strip()
+    actor = clean_text(actor, multiline=False).strip()
     if not name:
         raise SettingError("管理员姓名不能为空")
     admins = list(load_settings(session).admins)

@@ -3,20 +3,45 @@
 A file is copied to a temporary name inside the store while it is hashed, flushed to disk (fsync), then renamed
 into place, so a crash or a failed copy never leaves a half file under a real name. Stored names come from the
 hash alone, never from the user's file name, so no name can reach outside the store.
+
+A copy that is killed leaves its temporary file (<store>/.incoming-<32 hex>) behind. Those are swept
+automatically (clean_leftovers: at the first write of every store object, and clean_evidence_leftovers at program
+start), and the sweep can never take a file that is still being written, by any process:
+- only names of exactly that pattern, directly in the store folder, regular files (no links), are considered;
+- only when untouched for LEFTOVER_AGE_S (10 minutes): a running copy rewrites its file every chunk (4 MB);
+- on POSIX the writer holds an exclusive flock on its temporary file from creation until it closes it, just
+  before the rename (that instant is covered by the age rule), and the sweep deletes only while holding that lock
+  itself (taken without waiting; a held lock means "in use": skip); on Windows a file open in another process
+  cannot be deleted at all (Python opens without FILE_SHARE_DELETE), so the delete fails and the file is skipped.
+The write lock of the data folder is not used for this: it sits beside the database, which may be elsewhere (or a
+server), and full backups copy blobs without it. Even if all of the above were defeated (a writer stalled for
+10 minutes on a file system without locks), the writer's own rename would fail and its attach would fail cleanly
+with nothing recorded: a stored name only ever appears by renaming a complete, hashed file.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+
 CHUNK = 4 * 1024 * 1024
 TEMP_PREFIX = ".incoming-"
+LEFTOVER_AGE_S = 10 * 60
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_TEMP_NAME = re.compile(r"^\.incoming-[0-9a-f]{32}$")
+
+log = logging.getLogger(__name__)
 
 
 class BlobError(OSError):
@@ -34,9 +59,23 @@ def evidence_store() -> "BlobStore":
     return BlobStore(data_dir() / "evidence")
 
 
+def _hold(fd: int) -> bool:
+    """Take an exclusive lock on an open file without waiting: True when taken (or not lockable at all here)."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    except OSError:  # a file system without flock: the age rule alone decides
+        return True
+    return True
+
+
 class BlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
+        self._swept = False
 
     def path_for(self, sha256: str) -> Path:
         if not _HEX64.match(sha256 or ""):
@@ -50,11 +89,14 @@ class BlobStore:
             cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
         """Copy `source` in; returns (sha256, size, newly_stored). The source is only read."""
         self.root.mkdir(parents=True, exist_ok=True)
+        if not self._swept:
+            self.clean_leftovers()
         temp = self.root / f"{TEMP_PREFIX}{uuid.uuid4().hex}"
         digest = hashlib.sha256()
         size = 0
         try:
             with open(source, "rb") as src, open(temp, "xb") as dst:
+                _hold(dst.fileno())  # released by the close: tells a sweep in another process "in use"
                 while True:
                     chunk = src.read(CHUNK)
                     if not chunk:
@@ -71,7 +113,7 @@ class BlobStore:
             sha = digest.hexdigest()
             final = self.path_for(sha)
             if final.is_file():
-                temp.unlink()
+                temp.unlink(missing_ok=True)
                 return sha, size, False
             final.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temp, final)
@@ -106,8 +148,51 @@ class BlobStore:
                         yield f.name
 
     def leftovers(self) -> list[Path]:
-        """Temporary files of copies that never finished (a crash); safe to delete."""
-        return sorted(self.root.glob(f"{TEMP_PREFIX}*")) if self.root.is_dir() else []
+        """Temporary files present now: of copies that never finished (a kill), or of one running right now."""
+        try:
+            with os.scandir(self.root) as entries:
+                return sorted(Path(e.path) for e in entries
+                              if _TEMP_NAME.match(e.name) and e.is_file(follow_symlinks=False))
+        except OSError:
+            return []
+
+    def clean_leftovers(self, min_age_s: float = LEFTOVER_AGE_S) -> tuple[int, int]:
+        """Delete the temporary files of interrupted copies; returns (files, bytes) deleted. Never one that is
+        being written (see the module's notes); those stay for the next sweep. Never raises for a file."""
+        self._swept = True
+        count = size = 0
+        for path in self.leftovers():
+            try:
+                st = path.lstat()
+                if time.time() - st.st_mtime < min_age_s:
+                    continue
+                if fcntl is None:
+                    path.unlink()  # refused by Windows while a writer has it open
+                else:
+                    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+                    try:
+                        now = os.fstat(fd)
+                        if not _hold(fd) or now.st_ino != st.st_ino or time.time() - now.st_mtime < min_age_s:
+                            continue
+                        path.unlink()
+                    finally:
+                        os.close(fd)
+            except OSError:
+                continue
+            count += 1
+            size += st.st_size
+        if count:
+            log.info("removed %d leftover temporary evidence file(s), %d bytes, in %s", count, size, self.root)
+        return count, size
+
+
+def clean_evidence_leftovers(data_dir: Path) -> tuple[int, int]:
+    """Program start: sweep <data_dir>/evidence of interrupted copies; returns (files, bytes) deleted.
+    Cheap (one listing of the store folder) and safe next to a running writer; never raises."""
+    try:
+        return BlobStore(Path(data_dir) / "evidence").clean_leftovers()
+    except OSError:
+        return 0, 0
 
 
 def _fsync_dir(path: Path) -> None:
