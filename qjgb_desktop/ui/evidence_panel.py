@@ -1,6 +1,10 @@
 """佐证材料 tab of the detail area: list with thumbnails; add by dialog or drag and drop (many files at once,
 copied in the background with a progress dialog and Cancel); open, show in folder, save a copy, remove with a
-reason, export an inspection pack (迎检材料)."""
+reason, export an inspection pack (迎检材料).
+
+Opening hands the system a copy, never the stored file; only types that are safe to open (services.evidence.
+open_policy) are opened; anything else (a program, a script, a shortcut …) gets a warning and can only be shown
+in its folder, as a copy whose name ends in an inert suffix, so not even a double-click there runs it."""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ from PySide6.QtCore import QObject, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -27,9 +30,10 @@ from PySide6.QtWidgets import (
 )
 
 from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
-from ..qtmodels.rows import selected_record
+from ..qtmodels.rows import refill_keeping_place, selected_record
 from ..services.plan_query import MeasureNode, TargetNode
-from ..store.blobs import evidence_store, safe_file_name
+from ..store.blobs import evidence_store
+from .file_dialogs import open_file_names, save_file_name
 
 
 def local_files(mime) -> list[Path]:
@@ -108,14 +112,15 @@ class EvidencePanel(QWidget):
         return self._target
 
     def set_node(self, node, items: list, target: TargetNode | None = None) -> None:
+        if node != getattr(self, "_node", None):
+            self.table.clearSelection()  # another target or measure: start at its first file
         self._node = node
         self._target = target
-        self.model.set_items(items)
+        # the same node refreshed (after a change here or elsewhere): the same file stays selected
+        refill_keeping_place(self.table, self.model, items, lambda e: e.id)
         self.table.setColumnHidden(COL_TARGET, isinstance(node, TargetNode))  # one target: the column says nothing
         self.add_button.setEnabled(self.target() is not None)
         self.export_button.setEnabled(isinstance(node, (MeasureNode, TargetNode)))
-        if items:
-            self.table.selectRow(0)
         self._update_buttons()
         self.count_changed.emit(len(items))
         self._load_thumbnails()
@@ -160,7 +165,7 @@ class EvidencePanel(QWidget):
         target = self.target()
         if target is None:
             return
-        names, _ = QFileDialog.getOpenFileNames(self, f"添加佐证材料 · 措施{target.measure.no}·{target.year}年")
+        names = open_file_names(self, "evidence-add", f"添加佐证材料 · 措施{target.measure.no}·{target.year}年")
         if names:
             self.attach_files([Path(n) for n in names], target)
 
@@ -207,37 +212,65 @@ class EvidencePanel(QWidget):
         self.ctx.workers.run(job, done, failed)
 
     # -- using -----------------------------------------------------------------------------------------
-    def _copy_out(self, item) -> Path:
-        """A copy under the original name in a private temporary folder (the stored file keeps its hash)."""
-        folder = self._open_copies / str(item.id)
-        folder.mkdir(parents=True, exist_ok=True)
-        target = folder / safe_file_name(item.original_name)
-        if not target.exists():
-            shutil.copyfile(evidence_store().path_for(item.sha256), target)
-        return target
+    def _copy_out(self, item) -> tuple[Path, str]:
+        """(copy, open policy): a copy in a private temporary folder (the stored file keeps its hash), under the
+        original name when that is safe to open, else with an inert suffix."""
+        from ..services.evidence import viewer_copy
+
+        return viewer_copy(item.sha256, item.original_name, self._open_copies / str(item.id))
 
     def discard_open_copies(self) -> None:
         """The temporary copies opened for viewing (a viewer still holding one just keeps it)."""
         shutil.rmtree(self._open_copies, ignore_errors=True)
 
     def open_item(self, item) -> None:
+        from ..services.evidence import OPEN
+
         try:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._copy_out(item))))
+            copy, policy = self._copy_out(item)
         except OSError as exc:
             QMessageBox.warning(self, "无法打开", f"“{item.original_name}”无法打开：{exc}\n可运行 qjgb verify 检查存储文件。")
+            return
+        if policy == OPEN:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(copy)))
+        elif self.confirm_show_only(item):
+            self.show_in_folder(item)
+
+    def confirm_show_only(self, item) -> bool:
+        """The warning for a file that is not opened directly; True when the user wants it shown in its folder."""
+        from ..services.evidence import BLOCKED_SUFFIX, file_extension
+
+        ext = file_extension(item.original_name)
+        kind = f"“.{ext}”类型的文件" if ext else "没有扩展名的文件"
+        box = QMessageBox(QMessageBox.Icon.Warning, "不直接打开此文件",
+                          f"“{item.original_name}”是{kind}，可能是程序、脚本或快捷方式，"
+                          "直接打开可能会运行其中的程序。为安全起见，本程序只直接打开文档、图片和音视频。", parent=self)
+        box.setObjectName("unsafeEvidenceWarning")
+        box.setInformativeText(f"可以在文件夹中查看它的副本（名称后加了“{BLOCKED_SUFFIX}”，双击也不会运行）。"
+                               "确需使用原文件时，请用“另存为…”保存，经杀毒软件检查后再打开。")
+        show = box.addButton("在文件夹中显示", QMessageBox.ButtonRole.AcceptRole)
+        show.setObjectName("showInFolderButton")
+        cancel = box.addButton("取消", QMessageBox.ButtonRole.RejectRole)
+        box.setDefaultButton(cancel)
+        box.setEscapeButton(cancel)
+        box.exec()
+        return box.clickedButton() is show
 
     def show_in_folder(self, item) -> None:
         try:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._copy_out(item).parent)))
+            copy, _policy = self._copy_out(item)
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(copy.parent)))
         except OSError as exc:
             QMessageBox.warning(self, "无法显示", str(exc))
 
     def save_copy(self, item) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self, "另存佐证材料", item.original_name)
+        from ..services.files import write_atomically
+
+        name = save_file_name(self, "evidence-copy", "另存佐证材料", item.original_name)
         if not name:
             return None
         try:
-            shutil.copyfile(evidence_store().path_for(item.sha256), name)
+            write_atomically(Path(name), lambda p: shutil.copyfile(evidence_store().path_for(item.sha256), p))
         except OSError as exc:
             QMessageBox.warning(self, "未保存", f"无法保存到“{name}”：{exc.strerror or exc}")
             return None
@@ -270,8 +303,8 @@ class EvidencePanel(QWidget):
         choice, ok = QInputDialog.getItem(self, "导出迎检材料", "导出范围：", scopes, 0, False)
         if not ok:
             return
-        out, _ = QFileDialog.getSaveFileName(self, "导出到（.zip 文件）", f"迎检材料-{choice.split('：')[0]}.zip",
-                                             "ZIP 压缩包 (*.zip)")
+        out = save_file_name(self, "evidence-pack", "导出到（.zip 文件）", f"迎检材料-{choice.split('：')[0]}.zip",
+                             "ZIP 压缩包 (*.zip)")
         if not out:
             return
         index = scopes.index(choice)
