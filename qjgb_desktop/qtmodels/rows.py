@@ -53,3 +53,20 @@ def selected_record(view):
     """The record of the row selected in a view over a RecordTableModel, or None."""
     rows = view.selectionModel().selectedRows()
     return rows[0].data(RecordRole) if rows else None
+
+
+def refill_keeping_place(view, model: RecordTableModel, records: list, key) -> None:
+    """Give the view's model new records, keeping the selected record (found again by key(record)) and the scroll
+    position: a refresh after someone else's change must not move the clerk's place. Without a previous selection
+    the first row is selected."""
+    before = selected_record(view)
+    wanted = key(before) if before is not None else None
+    bar = view.verticalScrollBar()
+    scroll = bar.value()
+    model.set_records(records)
+    row = next((i for i, r in enumerate(records) if wanted is not None and key(r) == wanted), None)
+    if row is not None:
+        view.selectRow(row)
+        bar.setValue(scroll)
+    elif records:
+        view.selectRow(0)

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QUrl
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
-    QHeaderView,
+    QFrame,
     QInputDialog,
     QLabel,
     QMainWindow,
     QMessageBox,
+    QScrollArea,
     QSplitter,
+    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from .. import __version__
-from ..qtmodels.plan_filter import PlanFilterProxy
+from ..qtmodels.plan_filter import ROLE_ANY, PlanFilterProxy
 from ..qtmodels.plan_tree import (
     COL_EVIDENCE,
     COL_LAST,
@@ -32,17 +34,29 @@ from ..qtmodels.plan_tree import (
     NodeRole,
     PlanTreeModel,
 )
-from ..services.plan_query import MeasureNode, PlanTree, TargetNode
+from ..domain.status import STATES
+from ..services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
 from .context import AppContext
 from .detail_panel import DetailPanel
 from .evidence_panel import EvidencePanel
 from .filter_bar import FilterBar
 from .lazy_tab import LazyTab
-from .plan_view import PlanTreeView
+from .plan_view import NameDelegate, PlanTreeView, StateDelegate
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
+# Splitters as remembered; "2": the layout whose right pane no longer holds the tree narrow starts afresh.
+SPLITTER_KEY, RIGHT_SPLITTER_KEY = "window/splitter2", "window/rightSplitter2"
+
+
+def _scrolled(widget: QWidget) -> QScrollArea:
+    """A panel that scrolls sideways when its pane is narrower than its widest row, instead of holding the pane."""
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QFrame.Shape.NoFrame)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -66,24 +80,28 @@ class MainWindow(QMainWindow):
         self.tree_view.setUniformRowHeights(True)
         self.tree_view.setAlternatingRowColors(True)
         self.tree_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.tree_view.setTextElideMode(Qt.TextElideMode.ElideRight)
-        header = self.tree_view.header()
-        header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_NAME, QHeaderView.ResizeMode.Stretch)
-        for col in (COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
-        for col, width in ((COL_LEAD, 96), (COL_YEAR, 44), (COL_PERCENT, 56), (COL_STATE, 78), (COL_LAST, 84),
-                           (COL_EVIDENCE, 40)):
-            header.resizeSection(col, width)
+        # 年度 steps aside first (a target's name starts with its year; a measure's state names its year),
+        # then 佐证, 最近填报, 牵头部门; 完成度 and 状态 always stay.
+        self.tree_view.configure_columns(COL_NAME, (COL_YEAR, COL_EVIDENCE, COL_LAST, COL_LEAD),
+                                         {COL_NAME: NameDelegate(), COL_STATE: StateDelegate()})
         self.detail = DetailPanel()
         self.reports = ReportsPanel()
         self.evidence = EvidencePanel(self.ctx)
         self.bottom_tabs = QTabWidget(objectName="bottomTabs")
-        self.bottom_tabs.addTab(self.reports, "进展记录")
-        self.bottom_tabs.addTab(self.evidence, "佐证材料")
+        # In scroll areas: their rows of buttons then never hold the splitter back (it can always be widened).
+        self.bottom_tabs.addTab(_scrolled(self.reports), "进展记录")
+        self.bottom_tabs.addTab(_scrolled(self.evidence), "佐证材料")
         self.indicator_chart = LazyTab(self._make_indicator_chart)
         self.bottom_tabs.addTab(self.indicator_chart, "指标图")
         self._indicator_rows: tuple[list, list] | None = None
+        # Said when a jump from 督办, 部门 or 总览 had to clear a filter to show its row (with the way back).
+        self.filter_notice = QLabel(objectName="filterNotice")
+        self.filter_notice.setWordWrap(True)
+        self.filter_notice.setStyleSheet("background:#FFF4E5; color:#5A3B00; padding:4px 6px;")
+        self.filter_notice.linkActivated.connect(lambda _link: self._undo_filter_clearing())
+        self.filter_notice.hide()
+        self._cleared_filters: tuple | None = None
+        self._revealing = False
         self.empty_label = QLabel("没有符合筛选条件的项目。", objectName="emptyLabel")
         self.empty_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty_label.hide()
@@ -98,6 +116,7 @@ class MainWindow(QMainWindow):
         self.right_splitter.addWidget(self.bottom_tabs)
         self.right_splitter.setStretchFactor(0, 3)
         self.right_splitter.setStretchFactor(1, 2)
+        self.right_splitter.setChildrenCollapsible(False)
         self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="mainSplitter")
         self.splitter.addWidget(left)
         self.splitter.addWidget(self.right_splitter)
@@ -109,6 +128,7 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(plan_tab)
         layout.setContentsMargins(6, 6, 6, 2)
         layout.addWidget(self.filter_bar)
+        layout.addWidget(self.filter_notice)
         layout.addWidget(self.splitter, 1)
         self.follow_up = FollowUpView()
         self.departments = DepartmentView()
@@ -151,6 +171,7 @@ class MainWindow(QMainWindow):
 
         self.set_tree(tree)
         self._restore_state()
+        self._restore_view()
         self._update_context_label()
 
     def start(self) -> None:
@@ -161,7 +182,8 @@ class MainWindow(QMainWindow):
     def set_tree(self, tree: PlanTree | None) -> None:
         if tree:
             self.model.set_tree(tree)
-            self.filter_bar.set_choices(tree.departments, tree.years)
+            self.filter_bar.set_choices(departments_by_load(tree), tree.years)
+            self._update_column_samples()
         self.detail.set_tree(tree)
         self._after_filter()
         if self._data_dir:
@@ -171,14 +193,55 @@ class MainWindow(QMainWindow):
         return self._select_source(self.model.measure_index(no))
 
     def select_target(self, target_id: int) -> bool:
-        tree = self.model.tree()
-        node = next((t for m in tree.measures() for t in m.targets if t.id == target_id), None) if tree else None
+        """Show a target in the plan (from 督办, 部门, 总览). The filters stay when it is visible through them;
+        otherwise only those that hide it are cleared, and the notice above the tree says which (with 恢复筛选)."""
+        node = self._find_target(target_id)
         if node is None:
             return False
-        if not self.proxy.mapFromSource(self.model.index_of(node)).isValid():
-            self.filter_bar.reset()  # a filter hides it: show everything rather than nothing
+        self._reveal(self.model.index_of(node), f"措施{node.measure.no}·{node.year}年度目标")
         self.tabs.setCurrentIndex(0)
         return self._select_source(self.model.index_of(node))
+
+    def _reveal(self, source: QModelIndex, what: str) -> None:
+        """Clear the filters that hide this row, fewest first (keyword, then year, then department), and say so."""
+        bar = self.filter_bar
+        if self.proxy.mapFromSource(source).isValid():
+            return
+        before = (bar.department.currentData(), bar.role.currentData(), bar.year.currentData(), bar.keyword.text())
+        steps = ((bool(bar.keyword.text().strip()), f"关键词“{bar.keyword.text().strip()}”", bar.keyword.clear),
+                 (bool(bar.year.currentData()), f"年度 {bar.year.currentData()}年", lambda: bar.select_year(None)),
+                 (bool(bar.department.currentData()), f"部门 {bar.department.currentData()}",
+                  lambda: bar.select_department(None)))
+        cleared = []
+        self._revealing = True
+        try:
+            for active, words, clear in steps:
+                if self.proxy.mapFromSource(source).isValid():
+                    break
+                if active:
+                    clear()
+                    cleared.append(words)
+        finally:
+            self._revealing = False
+        if cleared:
+            self._cleared_filters = before
+            text = f"为显示{what}，已清除筛选：{'、'.join(cleared)}。"
+            self.filter_notice.setText(f"{text} <a href='undo'>恢复筛选</a>")
+            self.filter_notice.show()
+            self.statusBar().showMessage(text, 15000)
+
+    def _undo_filter_clearing(self) -> None:
+        if self._cleared_filters is not None:
+            department, role, year, keyword = self._cleared_filters
+            self._revealing = True
+            try:
+                self.filter_bar.select_department(department, role)
+                self.filter_bar.select_year(year)
+                self.filter_bar.keyword.setText(keyword)
+            finally:
+                self._revealing = False
+        self._cleared_filters = None
+        self.filter_notice.hide()
 
     def _select_source(self, source: QModelIndex) -> bool:
         index = self.proxy.mapFromSource(source)
@@ -208,6 +271,10 @@ class MainWindow(QMainWindow):
     def _on_database_ready(self) -> None:
         self.ctx.refresh_status(self.model.tree())
         self._load_selection_data()
+        self.ctx.watch_changes()  # others' changes to the same database refresh the views in place
+        from ..services.database import sweep_leftovers
+
+        self.ctx.workers.run(lambda: sweep_leftovers(self._data_dir), lambda _n: None, lambda _e: None)
 
     def _on_data_changed(self) -> None:
         self.ctx.refresh_status(self.model.tree())
@@ -231,8 +298,29 @@ class MainWindow(QMainWindow):
         self.context_label.setText(f"用户：{self.ctx.user} · {self.ctx.today().isoformat()}{period}")
 
     # -- reports ---------------------------------------------------------------------------------
+    def _explain_entry_buttons(self, node) -> None:
+        """Why 填报进展 and 录入指标值 are greyed out, on the buttons themselves (tooltips show when disabled too)."""
+        add, indicator = self.reports.add_button, self.reports.indicator_button
+        target = self._target_for_entry(node)
+        if isinstance(node, TargetNode):
+            add.setToolTip(f"为 措施{node.measure.no}·{node.year}年度目标 填报本期进展（Ctrl+N）")
+        elif isinstance(node, MeasureNode) and target is not None:
+            add.setToolTip(f"为 措施{node.no} 的 {target.year}年度目标 填报本期进展（Ctrl+N）；"
+                           "其他年度请在树中选中该年度目标")
+        else:
+            why = "选中的是改革任务，" if node is not None else ""
+            add.setToolTip(f"{why}请先在左侧计划中选择一项措施或年度目标，再填报进展")
+        measure = node.measure if isinstance(node, TargetNode) else node
+        if not isinstance(measure, MeasureNode):
+            indicator.setToolTip("请先在左侧计划中选择一项措施或年度目标，再录入其量化指标的实际值")
+        elif not measure.indicators:
+            indicator.setToolTip(f"措施{measure.no} 没有量化指标")
+        else:
+            indicator.setToolTip(f"录入 措施{measure.no} 的量化指标实际值（Ctrl+I）")
+
     def _load_selection_data(self) -> None:
         node = self.current_node()
+        self._explain_entry_buttons(node)
         if self.ctx.db is None or not isinstance(node, (MeasureNode, TargetNode)):
             self.reports.set_reports([], None, can_add=isinstance(node, (MeasureNode, TargetNode)))
             self.evidence.set_node(node, [], self._target_for_entry())
@@ -300,22 +388,23 @@ class MainWindow(QMainWindow):
         action = next((a for a in tree.actions if a.no == no), None) if tree else None
         if action is None:
             return False
-        self.filter_bar.reset()
+        self._reveal(self.model.index_of(action), f"改革任务（{action.numeral}）")
         self.tabs.setCurrentIndex(0)
         return self._select_source(self.model.index_of(action))
 
     def show_department(self, name: str) -> None:
-        """The plan filtered to what this department leads."""
+        """The plan filtered to what this department leads (a filter the user asked for: said in the status bar)."""
         self.filter_bar.keyword.clear()
         self.filter_bar.select_year(None)
         self.filter_bar.select_department(name, "lead")
         self.tabs.setCurrentIndex(0)
+        self.statusBar().showMessage(f"计划已按部门筛选：{name}（仅牵头）。“清除筛选”可显示全部。", 10000)
 
     def _files_dropped(self, index: QModelIndex, files: list) -> None:
         """Files dropped on a row: attach them to that target (for a measure, its target of the year shown)."""
         target = self._target_for_entry(index.data(NodeRole))
         if target is not None:
-            self.bottom_tabs.setCurrentWidget(self.evidence)
+            self.bottom_tabs.setCurrentIndex(1)  # 佐证材料
             self.evidence.attach_files(files, target)
 
     def _target_for_entry(self, node=None) -> TargetNode | None:
@@ -495,9 +584,38 @@ class MainWindow(QMainWindow):
     def _on_year(self, year) -> None:
         self.proxy.set_year(year)
         self.model.set_year(year)
+        self._update_column_samples()
         self._after_filter()
 
+    def _update_column_samples(self) -> None:
+        """The widest texts of the figure columns, so they are sized before the lights arrive (and do not jump)."""
+        tree = self.model.tree()
+        if tree is None:
+            return
+        year_label = "" if self.filter_bar.year.currentData() else f"{tree.years[-1]}年 "
+        self.tree_view.set_column_samples({
+            COL_LEAD: [(m.lead, False) for m in tree.measures()],
+            COL_YEAR: [(str(tree.years[-1]), False)],
+            COL_PERCENT: [("100%", False), ("99.9%", False)],
+            COL_STATE: [(year_label + state, True) for state in STATES],
+            COL_LAST: [(f"{tree.years[-1]}-12-31", False)],
+            COL_EVIDENCE: [("999", False)],
+        })
+        self._apply_minimums()
+
+    def _apply_minimums(self) -> None:
+        """Sensible splitter minimums: the tree keeps its readable name column with 完成度 and 状态; the details
+        keep about 24 characters a line."""
+        view = self.tree_view
+        frame = 2 * view.frameWidth() + view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.splitter.widget(0).setMinimumWidth(
+            view.name_min_width() + view.column_need(COL_PERCENT) + view.column_need(COL_STATE) + frame)
+        self.right_splitter.setMinimumWidth(24 * self.fontMetrics().horizontalAdvance("国") + 2 * frame)
+
     def _after_filter(self) -> None:
+        if not self._revealing and not self.filter_notice.isHidden():  # the user filters anew: the notice is stale
+            self._cleared_filters = None
+            self.filter_notice.hide()
         if self.proxy.is_filtering():
             self.tree_view.expandAll()
         else:
@@ -592,27 +710,105 @@ class MainWindow(QMainWindow):
             self.restoreGeometry(geometry)
         else:
             self.resize(*DEFAULT_SIZE)
-        for key, splitter, default in (("window/splitter", self.splitter, [700, 580]),
-                                       ("window/rightSplitter", self.right_splitter, [380, 260])):
+        # The right pane's share (47 %) leaves the reports' row of buttons whole at a 1024-wide window.
+        for key, splitter, default in ((SPLITTER_KEY, self.splitter, [640, 580]),
+                                       (RIGHT_SPLITTER_KEY, self.right_splitter, [380, 260])):
             state = self._settings.value(key)
             if isinstance(state, QByteArray) and not state.isEmpty():
                 splitter.restoreState(state)
             else:
                 splitter.setSizes(default)
-        header = self._settings.value(self._header_key())
-        if isinstance(header, QByteArray) and not header.isEmpty():
-            self.tree_view.header().restoreState(header)
-
-    def _header_key(self) -> str:
-        # Column widths are remembered per column layout: a version with more columns starts afresh.
-        return f"window/treeHeader{self.model.columnCount()}"
+        # The tree's column widths are not remembered: they follow their contents and the pane (plan_view).
 
     def save_state(self) -> None:
         self._settings.setValue("window/geometry", self.saveGeometry())
-        self._settings.setValue("window/splitter", self.splitter.saveState())
-        self._settings.setValue("window/rightSplitter", self.right_splitter.saveState())
-        self._settings.setValue(self._header_key(), self.tree_view.header().saveState())
+        self._settings.setValue(SPLITTER_KEY, self.splitter.saveState())
+        self._settings.setValue(RIGHT_SPLITTER_KEY, self.right_splitter.saveState())
+        self._save_view()
         self._settings.sync()
+
+    # -- the view as each user left it: filters, selection, expanded branches, tabs ---------------------
+    def _view_group(self) -> str:
+        # Several clerks may share a PC (and its ui.ini): each finds the plan as they left it.
+        name = "".join(ch if ch.isalnum() else "_" for ch in self.ctx.user) or "_"
+        return f"view/{name}"
+
+    def _save_view(self) -> None:
+        if self.model.tree() is None:
+            return
+        bar = self.filter_bar
+        node = self.current_node()
+        expanded = []
+
+        def walk(parent: QModelIndex) -> None:
+            for row in range(self.proxy.rowCount(parent)):
+                index = self.proxy.index(row, 0, parent)
+                if self.tree_view.isExpanded(index):
+                    expanded.append(str(self.model.key_of(index.data(NodeRole))))
+                    walk(index)
+        walk(QModelIndex())
+        s = self._settings
+        s.beginGroup(self._view_group())
+        s.setValue("department", bar.department.currentData() or "")
+        s.setValue("role", bar.role.currentData())
+        s.setValue("year", bar.year.currentData() or 0)
+        s.setValue("keyword", bar.keyword.text())
+        s.setValue("selection", self.model.key_of(node) if node is not None else 0)
+        s.setValue("expanded", ",".join(expanded))
+        s.setValue("tab", self.tabs.currentIndex())
+        s.setValue("bottomTab", self.bottom_tabs.currentIndex())
+        s.endGroup()
+
+    def _restore_view(self) -> None:
+        s = self._settings
+        s.beginGroup(self._view_group())
+        saved = {key: s.value(key) for key in s.childKeys()}
+        s.endGroup()
+        if not saved or self.model.tree() is None:
+            return
+
+        def number(key: str) -> int:
+            try:
+                return int(saved.get(key) or 0)
+            except (TypeError, ValueError):
+                return 0
+        bar = self.filter_bar
+        bar.select_department(str(saved.get("department") or "") or None, str(saved.get("role") or ROLE_ANY))
+        bar.select_year(number("year") or None)
+        bar.keyword.setText(str(saved.get("keyword") or ""))
+        if "expanded" in saved:
+            keys = [int(k) for k in str(saved.get("expanded") or "").split(",") if k.strip().isdigit()]
+            self.tree_view.collapseAll()
+            for key in keys:
+                index = self.proxy.mapFromSource(self.model.index_of_key(key))
+                if index.isValid():
+                    self.tree_view.expand(index)
+        selection = self.proxy.mapFromSource(self.model.index_of_key(number("selection")))
+        if selection.isValid():
+            self.tree_view.setCurrentIndex(selection)
+            self.tree_view.scrollTo(selection)
+        self.bottom_tabs.setCurrentIndex(number("bottomTab"))
+        tab = number("tab")
+        if 0 < tab < self.tabs.count():
+            if isinstance(self.tabs.widget(tab), LazyTab):  # charts: after the first paint, not before it
+                QTimer.singleShot(0, lambda: self.tabs.setCurrentIndex(tab))
+            else:
+                self.tabs.setCurrentIndex(tab)
+        if self.proxy.is_filtering():
+            self.statusBar().showMessage(f"已恢复上次的筛选：{self._filter_text()}。“清除筛选”可显示全部。", 15000)
+
+    def _filter_text(self) -> str:
+        """The active filters in words, e.g. 部门 区教委（仅牵头） · 2026年 · 关键词“冰雪”."""
+        bar = self.filter_bar
+        parts = []
+        if bar.department.currentData():
+            role = bar.role.currentData()
+            parts.append(f"部门 {bar.department.currentData()}" + ("" if role == ROLE_ANY else f"（{bar.role.currentText()}）"))
+        if bar.year.currentData():
+            parts.append(f"{bar.year.currentData()}年")
+        if bar.keyword.text().strip():
+            parts.append(f"关键词“{bar.keyword.text().strip()}”")
+        return " · ".join(parts)
 
     def closeEvent(self, event) -> None:
         self.save_state()

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
-from ..qtmodels.rows import selected_record
+from ..qtmodels.rows import refill_keeping_place, selected_record
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
 COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
@@ -114,13 +114,15 @@ class ReportsPanel(QWidget):
             signal.emit(report)
 
     def set_reports(self, reports: list, heading: str | None, can_add: bool, one_year: bool = False) -> None:
-        self.model.set_reports(reports)
+        if heading != getattr(self, "_heading", None):  # another target: start at its newest report
+            self.table.clearSelection()
+        self._heading = heading
+        # the same target refreshed (after an edit here or elsewhere): the same report stays selected
+        refill_keeping_place(self.table, self.model, reports, lambda r: r.series_id or r.id)
         self.table.setColumnHidden(COL_YEAR, one_year)
         self.title.setText(f"进展记录（{len(reports)}）" + (f" · {heading}" if heading else ""))
         self.add_button.setEnabled(can_add)
         self.indicator_button.setEnabled(can_add)
-        if reports:
-            self.table.selectRow(0)
         self._update_buttons()
 
     def _update_buttons(self) -> None:
