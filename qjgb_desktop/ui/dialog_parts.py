@@ -1,11 +1,25 @@
-"""Pieces every form of the program uses the same way: the error banner, Save/Cancel, a date field."""
+"""Pieces every form of the program uses the same way: the error banner, Save/Cancel, a date field, number boxes
+that refuse out-of-range input visibly, and forms that ask before throwing away what was typed."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QDate
-from PySide6.QtWidgets import QDateEdit, QDialog, QDialogButtonBox, QLabel
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QDateEdit,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QSpinBox,
+    QWidget,
+)
+
+NOTE_STYLE = "color:#B23B00;"
 
 
 def error_banner(name: str) -> QLabel:
@@ -40,3 +54,118 @@ def date_field(day: date, name: str) -> QDateEdit:
 def picked_date(edit: QDateEdit) -> date:
     d = edit.date()
     return date(d.year(), d.month(), d.day())
+
+
+# -- forms that ask before throwing away what was typed ----------------------------------------------------------
+
+class GuardedDialog(QDialog):
+    """Esc, 取消 and the title bar's close button all come through reject(): with unsaved changes it asks first
+    (window-modal and without a nested event loop, so nothing blocks). A subclass returns what the user can
+    change from form_state() and calls remember_state() once the fields are filled."""
+
+    _clean_state: object = None
+    discard_question: QMessageBox | None = None
+
+    def form_state(self) -> object:
+        return None
+
+    def remember_state(self) -> None:
+        self._clean_state = self.form_state()
+
+    def has_unsaved_changes(self) -> bool:
+        return self.form_state() != self._clean_state
+
+    def reject(self) -> None:
+        if self.discard_question is not None:  # already asking (the question is window-modal)
+            return
+        if not self.has_unsaved_changes():
+            super().reject()
+            return
+        box = QMessageBox(QMessageBox.Icon.Question, "放弃未保存的内容？",
+                          "本窗口中填写或修改的内容尚未保存。\n关闭后这些内容将丢失。", parent=self)
+        box.setObjectName("discardQuestion")
+        keep = box.addButton("继续填写", QMessageBox.ButtonRole.RejectRole)
+        keep.setObjectName("keepEditing")
+        drop = box.addButton("放弃修改并关闭", QMessageBox.ButtonRole.DestructiveRole)
+        drop.setObjectName("discardChanges")
+        box.setDefaultButton(keep)
+        box.setEscapeButton(keep)
+        self.discard_question = box
+
+        def answered(_result: int) -> None:
+            self.discard_question = None
+            box.deleteLater()
+            if box.clickedButton() is drop:
+                QDialog.reject(self)
+        box.finished.connect(answered)
+        box.open()
+
+
+# -- number boxes: what they cannot hold is refused where it is typed, and said so ----------------------------------
+
+def _validated(box, result, text: str):
+    state = result[0] if isinstance(result, tuple) else result
+    if state == QValidator.State.Invalid:
+        box.refused.emit(text.removeprefix(box.prefix()).removesuffix(box.suffix()).strip())
+    return result
+
+
+class BoundedSpinBox(QSpinBox):
+    """A QSpinBox drops a keystroke that would leave its range (150 in 0–100 stays 15) without a word; this one
+    emits refused(typed text) so the form can say what was not accepted."""
+
+    refused = Signal(str)
+
+    def validate(self, text: str, pos: int):
+        return _validated(self, super().validate(text, pos), text)
+
+    def rule(self) -> str:
+        return f"只能填 {self.minimum()}–{self.maximum()} 的整数"
+
+
+class BoundedDoubleSpinBox(QDoubleSpinBox):
+    refused = Signal(str)
+
+    def validate(self, text: str, pos: int):
+        return _validated(self, super().validate(text, pos), text)
+
+    def rule(self) -> str:
+        kind = "整数" if self.decimals() == 0 else f"数（最多 {self.decimals()} 位小数）"
+        return f"只能填 {self.minimum():g}–{self.maximum():g} 的{kind}"
+
+
+class NumberField(QWidget):
+    """A bounded number box with a note beside it. A refused keystroke shows the note and stays `pending` until
+    the user edits the box again, so a form refuses to save a value that is not what was typed."""
+
+    def __init__(self, box: BoundedSpinBox | BoundedDoubleSpinBox, label: str, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.box, self.label, self.pending = box, label, ""
+        self.note = QLabel(objectName=f"{box.objectName() or 'number'}Note")
+        self.note.setStyleSheet(NOTE_STYLE)
+        self.note.setWordWrap(True)
+        self.note.hide()
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(box)
+        layout.addWidget(self.note, 1)
+        self.setFocusProxy(box)
+        box.refused.connect(self._refused)
+        box.valueChanged.connect(self.clear)
+        box.lineEdit().textEdited.connect(self.clear)
+
+    def _refused(self, typed: str) -> None:
+        self.pending = typed
+        self.note.setText(f"“{typed}”未被接受：{self.box.rule()}；现为 {self.box.text()}")
+        self.note.show()
+
+    def clear(self, *_args) -> None:
+        if self.pending:
+            self.pending = ""
+            self.note.hide()
+
+    def problem(self) -> str | None:
+        """What to tell at save time while a refused input stands, else None."""
+        if not self.pending:
+            return None
+        return f"{self.label}：输入的“{self.pending}”未被接受（{self.box.rule()}），现为 {self.box.text()}，请改正或重新输入"

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -27,6 +26,8 @@ from PySide6.QtWidgets import (
     QTreeView,
     QVBoxLayout,
 )
+
+from .file_dialogs import existing_folder, open_file_names, save_file_name
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 
@@ -45,8 +46,8 @@ def export_excel(window, out: str | None = None) -> None:
 
     ctx = window.ctx
     if out is None:
-        out, _ = QFileDialog.getSaveFileName(window, "导出 Excel", f"强基固本进展-{ctx.today().isoformat()}.xlsx",
-                                             "Excel 工作簿 (*.xlsx)")
+        out = save_file_name(window, "excel-export", "导出 Excel", f"强基固本进展-{ctx.today().isoformat()}.xlsx",
+                             "Excel 工作簿 (*.xlsx)")
     if not out or ctx.db is None:
         return
     path = Path(out if out.lower().endswith(".xlsx") else out + ".xlsx")
@@ -112,10 +113,10 @@ def ask_and_send_templates(window) -> None:
         return
     period, department = dialog.period.currentText(), dialog.department.currentData()
     if department:
-        out, _ = QFileDialog.getSaveFileName(window, "保存模板", f"{department}-{period}-进展填报.xlsx",
-                                             "Excel 工作簿 (*.xlsx)")
+        out = save_file_name(window, "templates", "保存模板", f"{department}-{period}-进展填报.xlsx",
+                             "Excel 工作簿 (*.xlsx)")
     else:
-        out = QFileDialog.getExistingDirectory(window, "选择存放模板的文件夹")
+        out = existing_folder(window, "templates", "选择存放模板的文件夹")
     if out:
         send_templates(window, period, department, out)
 
@@ -340,7 +341,7 @@ class ImportDialog(QDialog):
         if not groups:
             QMessageBox.information(self, "退回", "没有需要退回的行。")
             return []
-        folder = folder or QFileDialog.getExistingDirectory(self, "选择存放退回表的文件夹")
+        folder = folder or existing_folder(self, "returns-out", "选择存放退回表的文件夹")
         if not folder:
             return []
         Path(folder).mkdir(parents=True, exist_ok=True)
@@ -354,8 +355,8 @@ def import_returns(window, files: list[str] | None = None):
 
     ctx = window.ctx
     if files is None:
-        files, _ = QFileDialog.getOpenFileNames(window, "选择各部门交回的模板", "",
-                                                "Excel 工作簿 (*.xlsx);;其他表格 (*.ods *.xls *.et *.xlsb);;所有文件 (*)")
+        files = open_file_names(window, "returns-in", "选择各部门交回的模板",
+                                "Excel 工作簿 (*.xlsx);;其他表格 (*.ods *.xls *.et *.xlsb);;所有文件 (*)")
     if not files or ctx.db is None:
         return None
     busy = _busy(window, f"正在检查 {len(files)} 个文件…")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtWidgets import QComboBox, QDialog, QFormLayout, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QVBoxLayout
 
 from ..services.plan_query import MeasureNode
-from .dialog_parts import date_field, error_banner, picked_date, save_cancel
+from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, save_cancel
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 
 
-class IndicatorValueDialog(QDialog):
+class IndicatorValueDialog(GuardedDialog):
+    """The value is typed as text and kept as typed; what is not a number is refused at save, with the reason.
+    Esc or 取消 with a value or note typed asks first."""
+
     def __init__(self, measure: MeasureNode, today: date, submit, parent=None) -> None:
         super().__init__(parent)
         self.setObjectName("indicatorValueDialog")
@@ -40,6 +43,10 @@ class IndicatorValueDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(640, 220)
         self.value.setFocus()
+        self.remember_state()
+
+    def form_state(self) -> object:
+        return self.indicator.currentIndex(), self.value.text(), picked_date(self.as_of), self.note.text()
 
     def accept(self) -> None:
         from ..services.progress import ProgressError

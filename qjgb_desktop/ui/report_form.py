@@ -1,7 +1,9 @@
 """The progress report form (填报进展): fast to fill, never loses what was typed.
 
-Enter (in a one-line field) or Ctrl+Enter (anywhere) saves; Tab goes through the fields in reading order. A
-refused save lists every problem at the top, marks the fields concerned and keeps everything as typed.
+Enter (in a one-line field) or Ctrl+Enter (anywhere) saves; Tab goes through the fields in reading order, through
+the indicator values one by one and on to 保存. A refused save lists every problem at the top, marks the fields
+concerned and keeps everything as typed; a completion typed beyond 0–100 is refused where it is typed, and said so.
+Esc, 取消 or closing the window with unsaved text asks first.
 """
 
 from __future__ import annotations
@@ -9,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QModelIndex, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QAbstractItemDelegate,
     QAbstractItemView,
+    QApplication,
     QComboBox,
-    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
@@ -22,7 +25,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QScrollArea,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -32,7 +34,15 @@ from PySide6.QtWidgets import (
 from ..domain.status import R_DONE, R_NOT_BEGUN, REPORT_STATUSES
 from ..domain.validation import ReportInput
 from ..services.plan_query import TargetNode
-from .dialog_parts import date_field, error_banner, picked_date, save_cancel
+from .dialog_parts import (
+    BoundedSpinBox,
+    GuardedDialog,
+    NumberField,
+    date_field,
+    error_banner,
+    picked_date,
+    save_cancel,
+)
 
 ERROR_STYLE = "border: 1px solid #D55E00;"
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
@@ -46,13 +56,64 @@ def _text_box(placeholder: str) -> QPlainTextEdit:
     return box
 
 
-class ReportForm(QDialog):
+class ValueTable(QTableWidget):
+    """The indicator values inside the form. A plain table keeps Tab to itself (cell after cell, round and round),
+    so 保存 could not be reached by keyboard; here Tab goes from one 实际值 cell to the next and after the last
+    one on to the next field (Shift+Tab backwards likewise)."""
+
+    VALUE_COLUMN = 2
+
+    def _step(self, forward: bool) -> QModelIndex:
+        current = self.currentIndex()
+        if current.isValid() and current.column() == self.VALUE_COLUMN:
+            row = current.row() + (1 if forward else -1)
+        else:
+            row = 0 if forward else self.rowCount() - 1
+        return self.model().index(row, self.VALUE_COLUMN) if 0 <= row < self.rowCount() else QModelIndex()
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: A002 - Qt's name
+        focus = QApplication.focusWidget()
+        if focus is not None and (focus is self or self.isAncestorOf(focus)):
+            target = self._step(next)
+            if target.isValid():
+                self.setCurrentIndex(target)  # the CurrentChanged trigger opens its editor
+                return True
+        return QWidget.focusNextPrevChild(self, next)
+
+    def closeEditor(self, editor, hint) -> None:
+        """Tab in a cell's editor: the next value cell, or out of the table after the last."""
+        Hint = QAbstractItemDelegate.EndEditHint
+        if hint in (Hint.EditNextItem, Hint.EditPreviousItem):
+            forward = hint == Hint.EditNextItem
+            target = self._step(forward)
+            super().closeEditor(editor, Hint.NoHint)
+            if target.isValid():
+                self.setCurrentIndex(target)
+            else:
+                QWidget.focusNextPrevChild(self, forward)
+            return
+        super().closeEditor(editor, hint)
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        reason = event.reason()
+        if reason in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason) and self.rowCount():
+            self.setCurrentIndex(QModelIndex())
+            self.setCurrentIndex(self._step(reason == Qt.FocusReason.TabFocusReason))
+
+
+class ReportForm(GuardedDialog):
     """`submit(report_input, indicator_values)` saves or raises services.progress.ProgressError."""
 
     def __init__(self, target: TargetNode, *, period: str, periods: list[str], report_date: date,
                  department: str, departments: list[str], reporter: str, status: str = "正常推进", percent: int = 0,
-                 submit: Callable[[ReportInput, dict[int, str]], object], base=None, parent: QWidget | None = None):
+                 submit: Callable[[ReportInput, dict[int, str]], object], base=None, parent: QWidget | None = None,
+                 user_department: str | None = None):
         super().__init__(parent)
+        if user_department is None:  # the department the user named at the first start or in 设置
+            user_department = getattr(getattr(parent, "ctx", None), "department", "")
+        if base is None and user_department in departments:
+            department = user_department
         self._submit = submit
         self.saved = None
         m = target.measure
@@ -78,9 +139,10 @@ class ReportForm(QDialog):
         self.reporter = QLineEdit(reporter, objectName="reporter")
         self.status = QComboBox(objectName="status")
         self.status.addItems(REPORT_STATUSES)
-        self.percent = QSpinBox(objectName="percent")
+        self.percent = BoundedSpinBox(objectName="percent")
         self.percent.setRange(0, 100)
         self.percent.setSuffix(" %")
+        self.percent_field = NumberField(self.percent, "完成度")
         self.work_done = _text_box("本周期做了什么、取得了什么成效")
         self.problems = _text_box("存在的问题；进度滞后时写明原因")
         self.next_steps = _text_box("下一步计划；进度滞后时写明整改措施")
@@ -88,7 +150,7 @@ class ReportForm(QDialog):
         self.problems.setObjectName("problems")
         self.next_steps.setObjectName("next_steps")
 
-        self.indicators = QTableWidget(len(m.indicators), 3, objectName="indicatorValues")
+        self.indicators = ValueTable(len(m.indicators), 3, objectName="indicatorValues")
         self.indicators.setHorizontalHeaderLabels(["指标", f"{target.year}年目标", "实际值"])
         self.indicators.verticalHeader().hide()
         self.indicators.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -112,7 +174,7 @@ class ReportForm(QDialog):
         form.addRow("填报部门", self.department)
         form.addRow("填报人", self.reporter)
         form.addRow("状态", self.status)
-        form.addRow("完成度", self.percent)
+        form.addRow("完成度", self.percent_field)
         form.addRow("工作进展", self.work_done)
         form.addRow("存在问题", self.problems)
         form.addRow("下步计划", self.next_steps)
@@ -155,6 +217,7 @@ class ReportForm(QDialog):
             self.indicators.setEnabled(False)  # values are corrected on their own, not through a revision
         self.status.currentTextChanged.connect(self._status_changed)
         self.percent.valueChanged.connect(self._percent_changed)
+        self.remember_state()
         if reporter:
             self.status.setFocus()
         else:
@@ -185,6 +248,14 @@ class ReportForm(QDialog):
                 values[indicator_id] = text
         return report, values
 
+    def form_state(self) -> object:
+        self._commit_cell()
+        return self.values()
+
+    def _commit_cell(self) -> None:
+        if self.indicators.state() == QAbstractItemView.State.EditingState:
+            self.indicators.setCurrentItem(None)  # commit the cell being typed in
+
     def show_problems(self, messages: list[str], fields: set[str] = frozenset()) -> None:
         self.errors.setText("未保存，请修改：\n" + "\n".join(f"• {m}" for m in messages))
         self.errors.show()
@@ -194,8 +265,11 @@ class ReportForm(QDialog):
     def accept(self) -> None:
         from ..services.progress import ProgressError, ValidationFailed
 
-        if self.indicators.state() == QAbstractItemView.State.EditingState:
-            self.indicators.setCurrentItem(None)  # commit the cell being typed in
+        self._commit_cell()
+        refused = self.percent_field.problem()
+        if refused:
+            self.show_problems([refused], {"percent"})
+            return
         report, values = self.values()
         try:
             self.saved = self._submit(report, values)

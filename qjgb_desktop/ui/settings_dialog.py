@@ -1,15 +1,16 @@
-"""用户与预警设置: who is working at this PC, the light thresholds, the reporting period scheme, administrators."""
+"""用户与预警设置: who is working at this PC, the light thresholds, the reporting period scheme, administrators;
+and the first-start question of who works here (UserDialog)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialog, QDoubleSpinBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from ..domain.periods import SCHEMES
-from .dialog_parts import error_banner, save_cancel
+from .dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
 
 
-def _margin_box(value: float) -> QDoubleSpinBox:
-    box = QDoubleSpinBox()
+def _margin_box(value: float, name: str) -> BoundedDoubleSpinBox:
+    box = BoundedDoubleSpinBox(objectName=name)
     box.setRange(0, 100)
     box.setDecimals(0)
     box.setSuffix(" 个百分点")
@@ -17,7 +18,71 @@ def _margin_box(value: float) -> QDoubleSpinBox:
     return box
 
 
-class SettingsDialog(QDialog):
+def _department_box(ctx) -> QComboBox:
+    """The plan's departments to pick from; editable, for an office the plan does not name."""
+    box = QComboBox(objectName="userDepartment")
+    box.setEditable(True)
+    box.addItem("")
+    if ctx.db is not None:
+        from ..services.plan_query import plan_tree
+
+        with ctx.db.sessions() as s:
+            box.addItems(plan_tree(s).departments)
+    box.setCurrentText(ctx.department)
+    box.lineEdit().setPlaceholderText("如：区教委人事科")
+    return box
+
+
+def _name_field(text: str) -> QLineEdit:
+    edit = QLineEdit(text, objectName="userName")
+    edit.setPlaceholderText("您的姓名，如：张敏")
+    edit.setMaxLength(50)
+    return edit
+
+
+class UserDialog(GuardedDialog):
+    """Who works at this PC: asked at the first start (when neither ui.ini nor QJGB_USER names anyone), changed
+    in 设置. Every report, upload and audit entry made from this PC names this person."""
+
+    def __init__(self, ctx, parent=None, first_start: bool = False) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("userDialog")
+        self.setWindowTitle("欢迎使用 · 请填写您的姓名" if first_start else "当前用户")
+        intro = QLabel("本程序会记录每一次填报、修改和上传佐证材料由谁完成（留痕）。\n"
+                       "请填写您的姓名和所在部门；以后可在“设置 → 用户与预警设置”中修改。")
+        intro.setWordWrap(True)
+        self.user = _name_field(ctx.user if ctx.user_known else "")
+        self.department = _department_box(ctx)
+        self.errors = error_banner("userErrors")
+        form = QFormLayout()
+        form.addRow("姓名", self.user)
+        form.addRow("所在部门", self.department)
+        buttons = save_cancel(self, "确定")
+        if first_start:
+            buttons.button(QDialogButtonBox.StandardButton.Cancel).setText("以后再说")
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.errors)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(460, 200)
+        self.user.setFocus()
+        self.remember_state()
+
+    def form_state(self) -> object:
+        return self.user.text(), self.department.currentText()
+
+    def accept(self) -> None:
+        if not self.user.text().strip():
+            self.errors.setText("请填写您的姓名：它会记入每一条记录和留痕")
+            self.errors.show()
+            return
+        self.ctx.set_user(self.user.text(), self.department.currentText())
+        super().accept()
+
+
+class SettingsDialog(GuardedDialog):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
         from ..services.settings import load_settings
@@ -26,16 +91,15 @@ class SettingsDialog(QDialog):
         self.setWindowTitle("用户与预警设置")
         with ctx.db.sessions() as s:
             current = load_settings(s)
-        self.user = QLineEdit(ctx.user, objectName="userName")
-        self.green = _margin_box(current.thresholds.green_margin)
-        self.green.setObjectName("greenMargin")
-        self.yellow = _margin_box(current.thresholds.yellow_margin)
-        self.yellow.setObjectName("yellowMargin")
+        self.user = _name_field(ctx.user)
+        self.department = _department_box(ctx)
+        self.green = _margin_box(current.thresholds.green_margin, "greenMargin")
+        self.yellow = _margin_box(current.thresholds.yellow_margin, "yellowMargin")
         self.scheme = QComboBox(objectName="scheme")
         for key, label in SCHEMES.items():
             self.scheme.addItem(label, key)
         self.scheme.setCurrentIndex(self.scheme.findData(current.scheme))
-        self.max_mb = QDoubleSpinBox(objectName="maxEvidenceMb")
+        self.max_mb = BoundedDoubleSpinBox(objectName="maxEvidenceMb")
         self.max_mb.setRange(1, 100_000)
         self.max_mb.setDecimals(0)
         self.max_mb.setSuffix(" MB")
@@ -43,13 +107,16 @@ class SettingsDialog(QDialog):
         self.new_admin = QLineEdit(objectName="newAdmin")
         self.new_admin.setPlaceholderText("姓名（第一位管理员可由任何人指定，之后须由管理员添加）")
         self.errors = error_banner("settingsErrors")
+        self.numbers = [NumberField(self.green, "正常阈值"), NumberField(self.yellow, "关注阈值"),
+                        NumberField(self.max_mb, "单个佐证文件上限")]
 
         form = QFormLayout()
         form.addRow("当前用户（记入留痕）", self.user)
-        form.addRow("正常：低于应完成进度不超过", self.green)
-        form.addRow("关注：低于应完成进度不超过", self.yellow)
+        form.addRow("所在部门", self.department)
+        form.addRow("正常：低于应完成进度不超过", self.numbers[0])
+        form.addRow("关注：低于应完成进度不超过", self.numbers[1])
         form.addRow("填报周期", self.scheme)
-        form.addRow("单个佐证文件上限", self.max_mb)
+        form.addRow("单个佐证文件上限", self.numbers[2])
         form.addRow("管理员", QLabel("、".join(current.admins) or "尚未指定"))
         form.addRow("添加管理员", self.new_admin)
         buttons = save_cancel(self, "保存")
@@ -57,15 +124,21 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.errors)
         layout.addLayout(form)
         layout.addWidget(buttons)
+        self.remember_state()
+
+    def form_state(self) -> object:
+        return (self.user.text(), self.department.currentText(), self.green.value(), self.yellow.value(),
+                self.scheme.currentData(), self.max_mb.value(), self.new_admin.text())
 
     def accept(self) -> None:
         from ..services.settings import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
 
-        if not self.user.text().strip():
-            self.errors.setText("请填写当前用户的姓名")
+        refused = [p for p in (n.problem() for n in self.numbers) if p]
+        if refused or not self.user.text().strip():
+            self.errors.setText("\n".join(refused) or "请填写当前用户的姓名")
             self.errors.show()
             return
-        self.ctx.set_user(self.user.text())
+        self.ctx.set_user(self.user.text(), self.department.currentText())
         actor = self.ctx.user
 
         def save(session) -> None:
