@@ -133,16 +133,49 @@ def _open_database_or_explain():
     from .services.database import open_database
     from .store.schema import SchemaError
 
-    try:
-        return open_database()
-    except SchemaError as exc:
-        QMessageBox.critical(None, "无法打开数据库", str(exc))
-    except Exception as exc:  # a disk that is full, read-only or locked, a damaged file: the user's to fix
-        message = report(exc)
-        if message is None:
-            raise
-        QMessageBox.critical(None, "无法打开数据库", f"无法打开数据库：\n{paths.database_url()}\n\n{message}")
+    from .errors import DAMAGED_MARK
+    from .services.database import UnusableDatabase
+
+    for attempt in range(2):
+        try:
+            return open_database()
+        except Exception as exc:  # a disk that is full, read-only or locked, a damaged file: the user's to fix
+            message = str(exc) if isinstance(exc, SchemaError) else report(exc)
+            if message is None:
+                raise
+            text = f"无法打开数据库：\n{paths.database_url()}\n\n{message}"
+            damaged = isinstance(exc, UnusableDatabase) or DAMAGED_MARK in message
+            if attempt == 0 and damaged and _offer_restore(text):
+                continue
+            QMessageBox.critical(None, "无法打开数据库", text)
+            return None
     return None
+
+
+def _offer_restore(text: str) -> bool:
+    """A damaged database: offer the newest backup that passes every check; True once it is restored."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from .errors import report
+    from .services.backup import newest_good_backup, restore_backup
+
+    good = newest_good_backup()
+    if good is None:
+        return False
+    answer = QMessageBox.question(
+        None, "数据库已损坏", f"{text}\n\n最近一份检查完好的备份：\n{good}\n"
+        "（时间：" + __import__("datetime").datetime.fromtimestamp(good.stat().st_mtime).strftime("%Y-%m-%d %H:%M")
+        + "）\n\n是否用它恢复？恢复前，损坏的文件会另存一份，不会删除。",
+        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, QMessageBox.StandardButton.Yes)
+    if answer != QMessageBox.StandardButton.Yes:
+        return False
+    try:
+        restore_backup(good)
+    except Exception as exc:  # noqa: BLE001 - told, then the caller shows the original problem
+        QMessageBox.critical(None, "未能恢复", report(exc) or str(exc))
+        return False
+    QMessageBox.information(None, "已恢复", f"已从备份恢复：\n{good}\n备份之后录入的内容需要重新录入。")
+    return True
 
 
 def lock_problem(error, data_dir: Path) -> tuple[str, str]:

@@ -19,6 +19,7 @@ class UserError(Exception):
     """A failure with a message for the user (Chinese, says what to do)."""
 
 
+DAMAGED_MARK = "已损坏"
 DAMAGED = ("数据库文件已损坏，无法读取（{detail}）。请不要继续写入；用“qjgb restore 备份文件”从最近的备份恢复"
            "（数据文件夹的 backups 文件夹中有自动和手动备份{newest}）。")
 FULL = "磁盘空间已满，本次操作没有保存任何内容。请腾出磁盘空间（或换一个有空间的位置）后再试。"
@@ -42,13 +43,14 @@ def _chain(exc: BaseException):
 
 
 def newest_backup_hint() -> str:
+    """Names the newest backup that passes every restore check (a damaged one is passed over)."""
     try:
-        from . import paths
+        from .services.backup import newest_good_backup
 
-        backups = sorted((paths.data_dir() / "backups").glob("*.sqlite3"), key=lambda p: p.stat().st_mtime)
-    except OSError:
+        good = newest_good_backup()
+    except Exception:  # noqa: BLE001 - a hint must never turn into a second failure
         return ""
-    return f"，最新的是 {backups[-1]}" if backups else ""
+    return f"，最近一份检查完好的是 {good}" if good else ""
 
 
 def explain(exc: BaseException) -> str | None:

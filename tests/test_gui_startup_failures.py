@@ -19,6 +19,8 @@ def told(monkeypatch, qapp):
     for kind in ("critical", "warning"):
         monkeypatch.setattr(QMessageBox, kind, staticmethod(lambda parent, title, text, *a, **k: said.append(
             (title, text)) or QMessageBox.StandardButton.Ok))
+    # an offer to restore is declined unless a test says otherwise (a modal question would wait forever)
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(lambda *a, **k: QMessageBox.StandardButton.No))
     monkeypatch.setattr(app, "install_excepthook", lambda: None)  # keep pytest's own hook
     return said
 
@@ -65,3 +67,36 @@ def test_a_damaged_database_is_told_with_the_newest_backup(data_dir, told):
     assert app.run_gui() == 1
     [(title, text)] = told
     assert title == "无法打开数据库" and "已损坏" in text and "backups" in text and "qjgb-" in text
+
+
+@pytest.mark.parametrize("damage", ["garbage", "empty"])
+def test_a_damaged_database_offers_the_newest_good_backup(data_dir, told, monkeypatch, damage):
+    import time
+
+    assert main(["init"]) == 0
+    assert main(["progress", "add", "--measure", "3", "--year", "2026", "--status", "正常推进", "--percent", "40",
+                 "--date", "2026-03-01", "--reporter", "甲", "--done", "备份里有"]) == 0
+    assert main(["backup"]) == 0
+    time.sleep(0.05)
+    broken = data_dir / "backups" / "qjgb-newer-but-broken.sqlite3"
+    broken.write_bytes(b"SQLite format 3\x00" + os.urandom(8192))  # newer, but not restorable: passed over
+    db = data_dir / "qjgb.sqlite3"
+    for suffix in ("-wal", "-shm"):
+        db.with_name(db.name + suffix).unlink(missing_ok=True)
+    db.write_bytes(os.urandom(4096) if damage == "garbage" else b"")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(
+        lambda parent, title, text, *a, **k: asked.append(text) or QMessageBox.StandardButton.Yes))
+    monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda *a, **k: QMessageBox.StandardButton.Ok))
+    opened = app._open_database_or_explain()
+    assert opened is not None
+    try:
+        from qjgb_desktop.services import progress as svc
+
+        with opened.sessions() as s:
+            assert [r.done for r in svc.list_reports(s)] == ["备份里有"]
+    finally:
+        opened.close()
+    [question] = asked
+    assert "qjgb-newer-but-broken" not in question and "backups" in question
+    assert told == []  # no error left to tell

@@ -685,3 +685,20 @@ def _check_live(db_file: Path, safety: Path | None) -> None:
     if not ok or not rev or rev[0] != HEAD:
         kept = f"恢复前的数据在 {safety}" if safety else "恢复前没有可保留的数据"
         raise BackupError(f"恢复后的检查未通过（{detail}），请再恢复一次或换一个备份；{kept}。")
+
+
+def newest_good_backup(limit: int = 10) -> Path | None:
+    """The newest backup in <data>/backups that passes every restore check (a damaged one is passed over), or None.
+    Offered when the live database is found damaged."""
+    try:
+        candidates = sorted((p for p in backups_dir().glob("*.sqlite3") if p.is_file()),
+                            key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return None
+    for path in candidates[:limit]:
+        try:
+            check_backup_file(path)
+        except Exception:  # noqa: BLE001 - not restorable: try the next older one
+            continue
+        return path
+    return None
