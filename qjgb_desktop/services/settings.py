@@ -3,39 +3,24 @@ reporting period scheme and who may reopen a closed period (管理员)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.periods import QUARTERLY, SCHEMES
+from ..domain.periods import SCHEMES
 from ..domain.status import Thresholds
 from ..domain.validation import clean_text
 from ..store.models import AuditEvent, Setting
+from .settings_values import AppSettings, settings_from_values  # noqa: F401 - AppSettings is imported from here
 
 
 class SettingError(ValueError):
     pass
 
 
-@dataclass(frozen=True)
-class AppSettings:
-    thresholds: Thresholds = Thresholds()
-    scheme: str = QUARTERLY
-    admins: tuple[str, ...] = field(default_factory=tuple)
-    max_evidence_mb: float = 500.0
-
-
 def load_settings(session: Session) -> AppSettings:
-    values = {s.key: s.value for s in session.scalars(select(Setting))}
-    t = values.get("thresholds") or {}
-    return AppSettings(
-        thresholds=Thresholds(float(t.get("green_margin", 10)), float(t.get("yellow_margin", 25))),
-        scheme=values.get("period_scheme") or QUARTERLY,
-        admins=tuple(values.get("admins") or ()),
-        max_evidence_mb=float(values.get("max_evidence_mb") or 500),
-    )
+    return settings_from_values({s.key: s.value for s in session.scalars(select(Setting))})
 
 
 def _put(session: Session, key: str, value, actor: str) -> None:

@@ -94,7 +94,10 @@ class AppContext(QObject):
         self._opening = True
         opener = self._open_db
         if opener is None:
-            from ..services.database import open_database as opener
+            def opener():  # SQLAlchemy and the schema check are imported in the worker, not on the UI thread
+                from ..services.database import open_database
+
+                return open_database()
 
         def opened(db) -> None:
             self._opening = False
@@ -102,8 +105,10 @@ class AppContext(QObject):
             self.database_ready.emit()
 
         def failed(exc) -> None:
+            from ..errors import report
+
             self._opening = False
-            self.failed.emit(f"无法打开数据库：{exc}")
+            self.failed.emit(f"无法打开数据库：{report(exc) or exc}")
         self.workers.run(opener, opened, failed)
 
     def read(self, fn: Callable, on_done: Callable, key: str | None = None) -> None:
