@@ -10,8 +10,8 @@ from datetime import date
 QUARTERLY, MONTHLY = "quarterly", "monthly"
 SCHEMES = {QUARTERLY: "按季度", MONTHLY: "按月"}
 
-_QUARTER = re.compile(r"^(\d{4})Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"^((?:19|20)[0-9]{2})Q([1-4])$")  # ASCII digits, a real year
+_MONTH = re.compile(r"^((?:19|20)[0-9]{2})-(0[1-9]|1[0-2])$")
 
 
 class PeriodError(ValueError):

@@ -116,7 +116,10 @@ def parse_number(text) -> float | None:
     """A number as typed by a clerk: "96.5", "96.5%", "1,500", full-width digits."""
     if isinstance(text, (int, float)) and not isinstance(text, bool):
         return float(text) if math.isfinite(text) else None
-    cleaned = str(text).strip().translate(str.maketrans("０１２３４５６７８９．，％", "0123456789.,%"))
+    text = str(text)
+    if len(text) > 64:  # no number is that long; float() would repeat the whole text in its error message
+        return None
+    cleaned = text.strip().translate(str.maketrans("０１２３４５６７８９．，％", "0123456789.,%"))
     cleaned = cleaned.replace(",", "").rstrip("%").strip()
     try:
         value = float(cleaned)

@@ -27,7 +27,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.periods import PeriodError, parse_period
-from ..domain.validation import MAX_TEXT, ReportInput, check_report, parse_number
+from ..domain.validation import MAX_TEXT, ReportInput, check_report, clean_report_input, parse_number
 from ..store.models import Department, ImportBatch, Indicator, IndicatorValue, Measure, MeasureDepartment, Plan, \
     ProgressReport, YearlyTarget
 from .excel_template import (
@@ -164,23 +164,23 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
     identity = Identity.parse(_value(fill, 1, 1))
     if identity is None:
         if meta.get("template_version") not in (None, TEMPLATE_VERSION):
-            return _fail(preview, f"是旧版模板（版本 {meta.get('template_version')}），本程序无法判断哪些行被部门改过。"
+            return _fail(preview, f"是旧版模板（版本“{str(meta.get('template_version'))[:20]}”），本程序无法判断哪些行被部门改过。"
                                   "请用本程序重新下发模板，由部门填写后交回")
         return _fail(preview, f"工作表“{FILL_SHEET}”中缺少模板的身份信息，不是本程序下发的模板，或隐藏列 A 被改动")
     plan = session.scalars(select(Plan).order_by(Plan.id)).first()
     if identity.plan != plan.code:
-        return _fail(preview, f"不是本计划的模板（模板属于“{meta.get('plan_title') or identity.plan}”）")
+        return _fail(preview, f"不是本计划的模板（模板属于“{str(meta.get('plan_title') or identity.plan)[:60]}”）")
     key = template_key(session)
-    if not hmac.compare_digest(str(_value(fill, 2, 1) or ""), identity.signature(key)):
+    if not hmac.compare_digest(str(_value(fill, 2, 1) or "").encode(), identity.signature(key).encode()):
         return _fail(preview, "模板的身份信息被改动，或模板不是由本数据库下发的（例如在另一台电脑上生成）；"
                               "请使用本程序下发的模板")
     for name, expected in (("department", identity.department), ("period", identity.period), ("plan", identity.plan)):
         if name in meta and meta[name] != expected:
-            return _fail(preview, f"工作表“{META_SHEET}”中的 {name}“{meta[name]}”与模板身份“{expected}”不一致（被改动？）"
-                                  "请使用下发的模板")
+            return _fail(preview, f"工作表“{META_SHEET}”中的{dict(department='部门', period='填报周期', plan='计划')[name]}"
+                                  f"“{meta[name][:40]}”与模板身份“{expected[:40]}”不一致（被改动？）请使用下发的模板")
     try:
         period = parse_period(identity.period)
-    except PeriodError:
+    except (PeriodError, ValueError):  # ValueError: a year a date cannot hold (0000Q1)
         return _fail(preview, f"模板中的填报周期“{identity.period}”无效")
     if expected_period and period.code != expected_period.strip().upper():
         return _fail(preview, f"是 {period.code} 的模板，不是本次回收的 {expected_period.strip().upper()} 周期")
@@ -225,7 +225,7 @@ def _check_sheet(sheet, headers, input_cols, preview: ImportPreview) -> bool:
         found = _value(sheet, HEADER_ROW, col)
         if str(found or "").strip() != expected:
             _fail(preview, f"工作表“{sheet.title}”第{HEADER_ROW}行第{COLUMN_LETTERS[col - 1]}列：表头应为“{expected}”，"
-                           f"实际为“{found or '空'}”（表头被改动？请使用下发的模板）")
+                           f"实际为“{str(found or '空')[:40]}”（表头被改动？请使用下发的模板）")
             return False
     if sheet.overflow:
         _fail(preview, f"工作表“{sheet.title}”在第{FIRST_ROW + MAX_TEMPLATE_ROWS}行以后还有内容，超出模板范围"
@@ -239,7 +239,7 @@ def _check_sheet(sheet, headers, input_cols, preview: ImportPreview) -> bool:
         except ValueError:
             continue
         if (max_row or 0) >= FIRST_ROW and any((min_col or 1) <= c <= (max_col or 16384) for c in input_cols):
-            _fail(preview, f"工作表“{sheet.title}”：填报单元格 {ref} 被合并，请取消合并后再交回")
+            return not _fail(preview, f"工作表“{sheet.title}”：填报单元格 {ref} 被合并，请取消合并后再交回")
     return not preview.errors
 
 
@@ -365,6 +365,7 @@ def _fill_row(sheet, r, cells, where, label, target_id, target, ctx: _Context, s
                          reporter=texts["reporter"].strip(), status=_text(fields["status"]).strip(),
                          percent=percent if percent is not None else "", done=texts["done"],
                          problems=texts["problems"], next_steps=texts["next_steps"])
+    clean_report_input(report)  # checked as it will be stored: invisible characters are dropped at saving
     if not problems:
         found = check_report(report, today=ctx.today, plan_years=ctx.years, target_year=target[2],
                              departments=ctx.departments.get(target[1], []), thresholds=ctx.thresholds)

@@ -123,7 +123,7 @@ class Identity:
     def parse(cls, text) -> Identity | None:
         try:
             data = json.loads(str(text))
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, RecursionError):  # RecursionError: "[[[[…" in a cell
             return None
         if not isinstance(data, dict) or data.get("mark") != IDENTITY_MARK:
             return None
@@ -145,7 +145,8 @@ def read_token(key: bytes, identity: Identity, row_key: str, token) -> tuple[int
     parts = str(token or "").strip().split(":")
     if len(parts) != 3 or not re.fullmatch(r"\d{0,12}", parts[0]) or not re.fullmatch(r"[0-9a-f]{20}", parts[1]):
         return None
-    if not hmac.compare_digest(parts[2], _mac(key, identity.uid, row_key, parts[0], parts[1])):
+    if not hmac.compare_digest(parts[2].encode("utf-8"), _mac(key, identity.uid, row_key, parts[0],
+                                                               parts[1]).encode("utf-8")):
         return None
     return (int(parts[0]) if parts[0] else None), parts[1]
 

@@ -16,8 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
-MAX_PART_BYTES = 30 * 1024 * 1024  # one XML part, inflated; a real template's largest is well under 1 MB
-MAX_PARTS_BYTES = 60 * 1024 * 1024
+# Inflated sizes. A real return's largest part is well under 1 MB (20 targets × 3 texts × 5,000 characters is
+# about 1 MB); the XML parser and openpyxl slow down more than linearly on hostile parts of a few tens of MB.
+MAX_PART_BYTES = 8 * 1024 * 1024
+MAX_PARTS_BYTES = 40 * 1024 * 1024
+MAX_WORKBOOK_XML = 20 * 1024  # the sheet list and names: a few KB; openpyxl is quadratic on floods of them
 MAX_PARTS = 400
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 SAVE_AS_XLSX = "请用 Excel、WPS 或 LibreOffice 打开它，选择“文件 → 另存为”，文件类型选“Excel 工作簿 (*.xlsx)”，保存后再导入该 .xlsx 文件。"
@@ -53,7 +56,7 @@ def sniff(data: bytes) -> None:
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError):  # e.g. "zip file version 14.8"
         raise ReturnFileError("不是完整的 .xlsx 文件（文件已损坏或没有传完整）。请部门重新发送原文件。") from None
     if "mimetype" in names:
         try:
@@ -72,10 +75,11 @@ def sniff(data: bytes) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
         raise ReturnFileError(f"包含 {len(infos)} 个部件，远超填报模板应有的数量，疑似不是模板或已损坏，未读取。")
-    parts = [i for i in infos if i.filename.endswith((".xml", ".rels", ".vml"))]
-    if any(i.file_size > MAX_PART_BYTES for i in parts) or sum(i.file_size for i in parts) > MAX_PARTS_BYTES:
-        raise ReturnFileError("解压后的内容异常庞大（可能被插入了大量空白或无用数据），为保护本机未读取。"
-                              "请部门使用下发的模板重新填写。")
+    parts = infos  # every part: a part renamed from .xml is parsed all the same
+    if any(i.file_size > MAX_PART_BYTES for i in parts) or sum(i.file_size for i in parts) > MAX_PARTS_BYTES \
+            or zf.getinfo("xl/workbook.xml").file_size > MAX_WORKBOOK_XML:
+        raise ReturnFileError("解压后的内容异常庞大（可能被插入了大图片、大量空白或无用数据），为保护本机未读取。"
+                              "请删除插入的图片等内容，或使用下发的模板重新填写后交回。")
 
 
 def _merged_refs(zf: zipfile.ZipFile, part: str) -> list[str]:
@@ -84,7 +88,7 @@ def _merged_refs(zf: zipfile.ZipFile, part: str) -> list[str]:
         xml = zf.read(part)
     except KeyError:
         return []
-    return [m.decode("ascii", "replace") for m in re.findall(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([^\"]+)\"", xml)]
+    return [m.decode("ascii", "replace") for m in re.findall(rb"<(?:\w+:)?mergeCell\s[^<>]*?ref=\"([^\"<>]+)\"", xml)]
 
 
 def open_return(path: Path, wanted: dict[str, tuple[int, int]]) -> tuple[bytes, ReturnBook]:
