@@ -6,7 +6,6 @@ from datetime import date
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import func, select
 
 from office import convert, convert_many, measure_heights, pdf_pages, pdf_text, squash, ssconvert
 from qjgb_desktop.domain.validation import ReportInput
@@ -16,7 +15,7 @@ from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHA
 from qjgb_desktop.services.excel_template import write_template
 from qjgb_desktop.services.plan_query import plan_tree
 from qjgb_desktop.services.progress import ProgressError
-from qjgb_desktop.store.models import IndicatorValue, ProgressReport
+from test_excel_roundtrip import counts, row_of
 
 TODAY = date(2026, 11, 20)  # inside 2026Q4
 DEPT = "区教委"  # leads measures 3, 13 and 20, cooperates on others: 19 rows in 2026
@@ -53,17 +52,6 @@ def template(db, tmp_path, department=DEPT):
     with db.sessions() as s:
         write_template(s, department, "2026Q4", path)
     return path
-
-
-def row_of(path, measure_no):
-    ws = load_workbook(path)["填报"]
-    return next(r for r in range(4, ws.max_row + 1) if str(ws[f"B{r}"].value).startswith(f"{measure_no}."))
-
-
-def counts(db):
-    with db.sessions() as s:
-        return (s.scalar(select(func.count()).select_from(ProgressReport)),
-                s.scalar(select(func.count()).select_from(IndicatorValue)))
 
 
 def previews(db, *paths):

@@ -9,6 +9,8 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
+from ..store.blobs import _fsync_dir
+
 PART_PREFIX = ".qjgb-part-"
 
 
@@ -22,16 +24,6 @@ def _default_mode() -> int:
 
 
 FILE_MODE = _default_mode()
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals the rename
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_atomically(out: Path, write: Callable[[Path], object]):

@@ -1,0 +1,87 @@
+"""A demonstration data folder: the built-in plan with a plausible year and a half of progress, for screenshots,
+training and trying the program without touching real data.
+
+    python tools/demo_data.py DIR [--today 2026-11-20]
+
+Reports go through the same services as the window (validated, audited); texts are illustrative only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from qjgb_desktop import paths  # noqa: E402
+
+DONE = ["已召开专题部署会，明确责任分工和时间节点。", "完成阶段性任务，形成工作台账。", "组织专项培训两期，覆盖全部学校。",
+        "开展实地调研，形成调研报告并提交局务会研究。", "与相关部门建立联席会议机制，按月调度。"]
+PROBLEMS = ["部分学校场地条件不足，推进较慢。", "专项经费尚未全部到位。", "专业人员紧缺，需跨部门统筹。"]
+NEXT = ["下季度完成剩余学校的部署并开展督导检查。", "协调财政部门加快经费拨付。", "组织专家指导，补齐短板。"]
+
+
+def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
+    paths.set_data_dir(data_dir)
+    from qjgb_desktop.domain.periods import period_of
+    from qjgb_desktop.domain.validation import ReportInput
+    from qjgb_desktop.services import progress as svc
+    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.plan_query import plan_tree
+    from qjgb_desktop.services.status import compute_status
+
+    rng = random.Random(seed)
+    db = open_database()
+    n = 0
+    try:
+        with db.sessions() as s:
+            tree = plan_tree(s)
+        for m in tree.measures():
+            for t in m.targets:
+                if t.year > today.year:
+                    continue
+                for day in ([date(t.year, 6, 28), date(t.year, 12, 20)] if t.year < today.year
+                            else [date(t.year, 3, 28), date(t.year, 6, 28), date(t.year, 9, 26)]):
+                    if day > today or rng.random() < 0.15:
+                        continue  # now and then a period goes unreported
+                    from qjgb_desktop.domain.status import expected_percent
+
+                    expected = expected_percent(t.year, day)
+                    lag = rng.choice([0, 0, 0, 5, 18, 35]) if m.no % 7 else 40
+                    percent = max(0, min(100, int(expected) - lag + rng.randrange(0, 6)))
+                    status = "已完成" if percent >= 100 else ("滞后" if lag >= 35 else "正常推进")
+                    if status == "已完成":
+                        percent = 100
+                    data = ReportInput(period=period_of(day).code, report_date=day, department=m.lead,
+                                       reporter=rng.choice(["张敏", "李强", "王芳", "赵磊"]), status=status,
+                                       percent=percent, done=rng.choice(DONE),
+                                       problems=rng.choice(PROBLEMS) if lag >= 18 else "",
+                                       next_steps=rng.choice(NEXT) if lag >= 18 else "")
+                    with db.sessions.begin() as s:
+                        svc.add_report(s, t.id, data, "演示数据", today)
+                    n += 1
+        with db.sessions() as s:
+            compute_status(s, today)  # the demo must open cleanly
+    finally:
+        db.close()
+    return n
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="生成演示数据文件夹（仅用于截图、培训和试用）")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 11, 20))
+    args = parser.parse_args()
+    if (args.folder / paths.DB_FILENAME).exists():
+        print(f"{args.folder} 中已有数据库，未改动。", file=sys.stderr)
+        return 2
+    n = fill(args.folder, args.today)
+    print(f"已生成演示数据：{args.folder}（{n} 份报告）")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
