@@ -79,13 +79,14 @@ def load_tree(db):
         return plan_tree(session)
 
 
-def create_main_window(tree, db=None, today=None):
+def create_main_window(tree, db=None, today=None, settings=None):
     """The window over a plan tree. With `db` the window uses that open database; without, start() opens it
-    in the background. `today` fixes the date the lights are computed for (tests, screenshots)."""
+    in the background. `today` fixes the date the lights are computed for (tests, screenshots); `settings`
+    replaces the user's ui.ini (a screenshot must neither use nor change the clerk's saved view)."""
     from .ui.context import AppContext
     from .ui.main_window import MainWindow
 
-    settings = ui_settings()
+    settings = settings if settings is not None else ui_settings()
     ctx = AppContext(db=db, today=today, settings=settings)
     window = MainWindow(tree, settings, paths.data_dir(), ctx=ctx)
     ctx.setParent(window)
@@ -121,6 +122,13 @@ def _application():
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("qjgb-desktop")
     app.setApplicationDisplayName("强基固本三年行动计划 · 进展管理")
+    app.setDesktopFileName("qjgb-desktop")  # Wayland/X11 docks match the window to qjgb-desktop.desktop
+    from PySide6.QtGui import QIcon
+
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        icon.addFile(str(paths.resource_path("resources", "icons", f"qjgb-{size}.png")))
+    app.setWindowIcon(icon)
     _install_qt_translations(app)
     return app
 
@@ -283,7 +291,18 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         print(f"错误：{message}", file=sys.stderr)
         return 1
     try:
-        window = create_main_window(load_tree(db), db=db, today=today)
+        import tempfile
+
+        from PySide6.QtCore import QSettings
+
+        scratch = tempfile.TemporaryDirectory(prefix="qjgb-shot-")
+        # the user's name is kept; the view (filters, selection, splitters) is the default one, and not saved
+        ephemeral = QSettings(str(Path(scratch.name) / "ui.ini"), QSettings.Format.IniFormat)
+        own = ui_settings()
+        for key in ("user/name", "user/department"):
+            if own.value(key):
+                ephemeral.setValue(key, own.value(key))
+        window = create_main_window(load_tree(db), db=db, today=today, settings=ephemeral)
         window.resize(*size)
         window.show()
         window.start()

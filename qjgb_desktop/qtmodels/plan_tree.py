@@ -24,6 +24,9 @@ KindRole = Qt.ItemDataRole.UserRole + 2
 IdRole = Qt.ItemDataRole.UserRole + 3  # database id of the action, measure or yearly target
 SearchTextRole = Qt.ItemDataRole.UserRole + 4  # what the keyword filter looks in
 StateRole = Qt.ItemDataRole.UserRole + 5  # the row's state (已完成, 正常 …) or None
+# "2026年" on a measure or action row when the year filter is 全部年度: the year its state and percent are for
+# (the state column shows it beside the state; the display text stays the state's name).
+YearLabelRole = Qt.ItemDataRole.UserRole + 6
 
 Node = ActionNode | MeasureNode | TargetNode
 
@@ -113,16 +116,18 @@ class PlanTreeModel(QAbstractItemModel):
                                   self.createIndex(self._rows[bottom], last, bottom))
 
     def _status_values(self, node: Node) -> tuple | None:
-        """(state, percent, last report date, evidence count) of a row, or None before the first snapshot.
-        Measures and actions show the focus year's state; their evidence count covers all years."""
+        """(state, percent, last report date, evidence count, year label) of a row, or None before the first
+        snapshot. Measures and actions show the focus year's state, labelled with that year when no year is
+        chosen; their evidence count covers all years."""
         snap = self._status
         if snap is None:
             return None
         files = snap.evidence
         if isinstance(node, TargetNode):
             s = snap.targets.get(node.id)
-            return (s.state, s.percent, s.last_report, files.get(node.id, 0)) if s else None
+            return (s.state, s.percent, s.last_report, files.get(node.id, 0), None) if s else None
         year = self.focus_year()
+        label = f"{year}年" if self._year is None else None
         if isinstance(node, MeasureNode):
             r = snap.measures.get((node.id, year))
             if r is None:
@@ -130,10 +135,10 @@ class PlanTreeModel(QAbstractItemModel):
             last = max((snap.targets[t.id].last_report for t in node.targets
                         if t.year == year and snap.targets.get(t.id) and snap.targets[t.id].last_report),
                        default=None)
-            return (r.state, r.percent, last, sum(files.get(t.id, 0) for t in node.targets))
+            return (r.state, r.percent, last, sum(files.get(t.id, 0) for t in node.targets), label)
         r = snap.actions.get((node.id, year))
         count = sum(files.get(t.id, 0) for m in node.measures for t in m.targets)
-        return (r.state, r.percent, None, count) if r else None
+        return (r.state, r.percent, None, count, label) if r else None
 
     def _register(self, node: Node, parent_key: int, row: int) -> int:
         key = node_kind(node) * KIND_STRIDE + node.id
@@ -162,6 +167,12 @@ class PlanTreeModel(QAbstractItemModel):
 
     def index_of(self, node: Node, column: int = 0) -> QModelIndex:
         key = self.key_of(node)
+        if key not in self._nodes:
+            return QModelIndex()
+        return self.createIndex(self._rows[key], column, key)
+
+    def index_of_key(self, key: int, column: int = 0) -> QModelIndex:
+        """The index of the row with this key (see key_of), or an invalid index when the plan has no such row."""
         if key not in self._nodes:
             return QModelIndex()
         return self.createIndex(self._rows[key], column, key)
@@ -236,9 +247,11 @@ class PlanTreeModel(QAbstractItemModel):
         values = self._status_values(node)
         if values is None:
             return None
-        state, percent, last, files = values
+        state, percent, last, files, label = values
         if role == StateRole:
             return state
+        if role == YearLabelRole:
+            return label if col == COL_STATE else None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == COL_PERCENT:
                 return f"{percent:g}%"
@@ -252,8 +265,11 @@ class PlanTreeModel(QAbstractItemModel):
             return state_icon(state)
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (COL_PERCENT, COL_EVIDENCE):
             return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == Qt.ItemDataRole.ToolTipRole and not isinstance(node, TargetNode):
-            return f"{self.focus_year()}年：完成度 {percent:g}%，{state}"
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if isinstance(node, TargetNode):
+                return f"{node.year}年度目标：{state}，完成度 {percent:g}%"
+            return f"{self.focus_year()}年：完成度 {percent:g}%，{state}（{'措施' if isinstance(node, MeasureNode) else '任务'}" \
+                   f"汇总该年度目标）"
         return None
 
     @staticmethod
@@ -274,9 +290,10 @@ class PlanTreeModel(QAbstractItemModel):
 
     @staticmethod
     def _tooltip(node: Node, col: int) -> str | None:
+        if col == COL_LEAD and not isinstance(node, ActionNode):
+            m = node if isinstance(node, MeasureNode) else node.measure
+            return f"牵头：{m.lead}\n配合：{'、'.join(m.cooperating) or '无'}"
         if isinstance(node, MeasureNode):
-            if col == COL_LEAD:
-                return f"牵头：{node.lead}\n配合：{'、'.join(node.cooperating) or '无'}"
             return f"{node.no}. {node.title}"
         if isinstance(node, TargetNode):
             return f"{node.measure.no}. {node.measure.title} · {node.year}年度目标\n{node.text}"

@@ -6,11 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
 from ..domain.status import COMPLETED, NOT_STARTED, SEVERITY, STATES, expected_percent
-from .status import StatusSnapshot
+from .status_core import StatusSnapshot  # no SQLAlchemy: the 部门 tab uses these with the first lights
 
 
 @dataclass(frozen=True)
@@ -64,6 +61,25 @@ def department_bars(snap: StatusSnapshot, year: int) -> list[Bar]:
     return sorted(bars, key=lambda b: (-b.red, -b.yellow, b.percent, b.label))
 
 
+def department_rollups(snap: StatusSnapshot, year: int) -> dict[str, dict]:
+    """Each department's rollup as lead and as cooperating for a year ({name: {"lead": Rollup, "cooperating":
+    Rollup}}): the snapshot's own for its year, computed the same way for another."""
+    if year == snap.year or snap.tree is None:
+        return snap.departments
+    from ..domain.status import rollup
+
+    out = {}
+    for name in snap.tree.departments:
+        by_role = {}
+        for role in ("lead", "cooperating"):
+            items = [(snap.targets[t.id].state, snap.targets[t.id].percent) for m in snap.tree.measures()
+                     if (m.lead == name) == (role == "lead") and name in m.departments
+                     for t in m.targets if t.year == year]
+            by_role[role] = rollup(items, year, snap.today, snap.thresholds)
+        out[name] = by_role
+    return out
+
+
 def status_distribution(snap: StatusSnapshot, year: int) -> dict[str, int]:
     counts = Counter(s.state for s in snap.targets.values() if s.year == year)
     return {state: counts.get(state, 0) for state in STATES}
@@ -84,8 +100,10 @@ def most_lagging(snap: StatusSnapshot, year: int, n: int = 10) -> list[Bar]:
     return [r[3] for r in rows[:n]]
 
 
-def monthly_activity(session: Session, first: date, last: date) -> list[tuple[str, int]]:
+def monthly_activity(session, first: date, last: date) -> list[tuple[str, int]]:
     """Reports per month (current revisions, not deleted), every month from `first` to `last` listed."""
+    from sqlalchemy import func, select
+
     from ..store.models import ProgressReport
 
     rows = session.execute(select(ProgressReport.report_date, func.count())

@@ -189,22 +189,13 @@ def quick_status(url: str, today: date, tree: PlanTree) -> StatusSnapshot | None
     """The snapshot straight from a current SQLite file (read-only), or None when anything is unusual; the caller
     then waits for the full path, which explains errors."""
     import json
-    import sqlite3
 
-    from ..paths import sqlite_path
-    from ..store.revision import HEAD
+    from .plan_query import read_current_sqlite
 
-    path = sqlite_path(url)
-    if path is None or not path.is_file() or tree is None:
+    if tree is None:
         return None
-    try:
-        conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return None
-    try:
-        row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
-        if not row or row[0] != HEAD:
-            return None
+
+    def read(conn) -> StatusSnapshot:
         values = {}
         for key, value in conn.execute("SELECT key, value FROM setting"):
             try:
@@ -212,13 +203,10 @@ def quick_status(url: str, today: date, tree: PlanTree) -> StatusSnapshot | None
             except ValueError:
                 values[key] = value
         settings = settings_from_values(values)
-        params = {k: (int(v) if isinstance(v, bool) else v) for k, v in sql_params(period_of(today, settings.scheme))
-                  .items()}
+        params = {k: (int(v) if isinstance(v, bool) else v)
+                  for k, v in sql_params(period_of(today, settings.scheme)).items()}
         latest = {r[0]: tuple(r[1:]) for r in conn.execute(LATEST_SQL, params)}
         reported = {r[0] for r in conn.execute(REPORTED_SQL, params)}
         evidence = {r[0]: r[1] for r in conn.execute(EVIDENCE_SQL, params)}
-    except (sqlite3.Error, ValueError, TypeError):
-        return None
-    finally:
-        conn.close()
-    return build_snapshot(settings, today, tree, latest, reported, evidence)
+        return build_snapshot(settings, today, tree, latest, reported, evidence)
+    return read_current_sqlite(url, read)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QCursor, QGuiApplication
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolTip, QVBoxLayout, QWidget
 
 from .. import charts
 
@@ -22,6 +22,8 @@ class ChartView(QWidget):
         self.canvas.setMinimumHeight(180)
         self.canvas.mpl_connect("motion_notify_event", self._hover)
         self.canvas.mpl_connect("pick_event", self._picked)
+        # Margins are kept in inches: after the window resizes the figure, labels still fit (charts.relayout).
+        self.canvas.mpl_connect("resize_event", lambda _e: charts.relayout(self.figure))
         self.save_button = QPushButton("保存图片…")
         self.copy_button = QPushButton("复制")
         for b in (self.save_button, self.copy_button):
@@ -42,10 +44,11 @@ class ChartView(QWidget):
         """Draw again with draw(figure) (which rebuilds or updates in place); the canvas renders when Qt next
         paints."""
         draw(self.figure)
+        charts.relayout(self.figure)
         self.canvas.draw_idle()
 
     def _hover(self, event) -> None:
-        text = charts.hover_text(self.figure, event) if event.inaxes else None
+        text = charts.hover_text(self.figure, event)  # bars, and labels or titles shown elided
         if text:
             QToolTip.showText(QCursor.pos(), text, self.canvas)
         else:
@@ -57,8 +60,10 @@ class ChartView(QWidget):
             self.clicked.emit(str(gid))
 
     def save_as(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "保存图表", f"{self.objectName()}.png",
-                                              "PNG 图片 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)")
+        from .file_dialogs import save_file_name
+
+        name = save_file_name(self, "charts", "保存图表", f"{self.objectName()}.png",
+                              "PNG 图片 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)")
         if not name:
             return
         if not name.lower().endswith((".png", ".svg", ".pdf")):

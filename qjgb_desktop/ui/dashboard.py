@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QScrollArea,
     QSplitter,
+    QStyle,
     QTableView,
     QTreeView,
     QVBoxLayout,
@@ -89,7 +90,7 @@ class Dashboard(QWidget):
         grid.addWidget(self.lagging, 2, 1)
         body = QWidget()
         body.setLayout(grid)
-        body.setMinimumSize(1000, 900)
+        body.setMinimumSize(720, 900)  # no sideways scrolling from a 1024-wide window up
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setWidget(body)
@@ -203,9 +204,13 @@ class IndicatorChart(QWidget):
         notice = font_notice()
         if notice is not None:
             layout.addWidget(notice)
+        # Long names do not widen the pane: the box elides, the list and the tooltip show them whole.
+        self.choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.choice.setMinimumContentsLength(16)
         layout.addWidget(self.choice)
         layout.addWidget(self.chart, 1)
         self.choice.currentIndexChanged.connect(lambda _i: self._draw())
+        self.choice.currentIndexChanged.connect(lambda _i: self.choice.setToolTip(self.choice.currentText()))
 
     def set_rows(self, rows: list[dict], years: list[int]) -> None:
         self.years = years
@@ -213,11 +218,17 @@ class IndicatorChart(QWidget):
         self.choice.blockSignals(True)
         self.choice.clear()
         for row in rows:
-            self.choice.addItem(f"措施{row['measure']} · {row['name']}（{row['unit']}）")
+            text = f"措施{row['measure']} · {row['name']}（{row['unit']}）"
+            self.choice.addItem(text)
             self.choice.setItemData(self.choice.count() - 1, row, RowRole)
+            self.choice.setItemData(self.choice.count() - 1, text, Qt.ItemDataRole.ToolTipRole)
         names = [r["name"] for r in rows]
         self.choice.setCurrentIndex(names.index(current["name"]) if current and current["name"] in names else 0)
         self.choice.blockSignals(False)
+        self.choice.setToolTip(self.choice.currentText())
+        fm = self.choice.fontMetrics()
+        widest = max((fm.horizontalAdvance(self.choice.itemText(i)) for i in range(self.choice.count())), default=0)
+        self.choice.view().setMinimumWidth(widest + 40)
         self._draw()
 
     def select(self, indicator_id: int) -> None:
@@ -229,8 +240,7 @@ class IndicatorChart(QWidget):
         row = self.choice.currentData(RowRole)
         if row is None:
             def empty(fig) -> None:
-                fig.clear()
-                fig._qjgb_memo = None
+                charts._reuse(fig, "empty", object())  # clears the figure and what it remembered
                 fig.text(0.5, 0.5, "本项无量化指标", ha="center", va="center")
             self.chart.redraw(empty)
             return
@@ -241,7 +251,8 @@ class IndicatorChart(QWidget):
 class IndicatorPage(QWidget):
     """指标 tab: every indicator of the plan, with its latest actual; the selected one charted."""
 
-    HEADERS = ("指标", "单位", "目标", "最新实际", "是否达标")
+    HEADERS = ("指标", "目标", "最新实际", "是否达标")
+    NAME_MIN_CHARS = 12  # an indicator's name shows at least this much (elided in the middle, whole as tooltip)
 
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
@@ -252,46 +263,80 @@ class IndicatorPage(QWidget):
         self.tree = QTreeView(objectName="indicatorTree")
         self.tree.setModel(self.model)
         self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.tree.header().setStretchLastSection(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        self.tree.setUniformRowHeights(True)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.chart = IndicatorChart("指标")
         self.chart.choice.hide()  # chosen in the list on the left
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self.tree)
-        splitter.addWidget(self.chart)
-        splitter.setSizes([560, 700])
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, objectName="indicatorSplitter")
+        self.splitter.addWidget(self.tree)
+        self.splitter.addWidget(self.chart)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.setSizes([560, 700])
+        self.chart.setMinimumWidth(20 * self.fontMetrics().horizontalAdvance("国"))
         layout = QVBoxLayout(self)
-        layout.addWidget(splitter)
+        layout.addWidget(self.splitter)
         self.tree.selectionModel().currentRowChanged.connect(self._selected)
         self._rows: list[dict] = []
 
     def reload(self, tree) -> None:
         from ..services.indicators import indicator_rows
 
-        self.ctx.read(lambda s: indicator_rows(s, None, tree), lambda rows: self._show(rows, tree.years),
+        self.ctx.read(lambda s: indicator_rows(s, None, tree), lambda rows: self._show(rows, tree.years, tree),
                       key="indicator-page")
 
-    def _show(self, rows: list[dict], years: list[int]) -> None:
+    def _show(self, rows: list[dict], years: list[int], tree=None) -> None:
         self._rows = rows
         self.chart.set_rows(rows, years)
+        self.model.setHorizontalHeaderLabels(["指标", f"目标（{'/'.join(str(y)[2:] for y in years)}年）", "最新实际",
+                                              "是否达标"])
         selected = self.tree.currentIndex().siblingAtColumn(0).data(RowRole)
         self.model.removeRows(0, self.model.rowCount())
         groups: dict[int, QStandardItem] = {}
         for row in rows:
             if row["measure"] not in groups:
-                head = QStandardItem(f"措施{row['measure']}")
+                measure = tree.measure(row["measure"]) if tree is not None else None
+                title = f"措施{row['measure']}" + (f" {measure.title}" if measure else "")
+                head = QStandardItem(title)
+                head.setToolTip(title)
                 groups[row["measure"]] = head
                 self.model.appendRow([head] + [QStandardItem("") for _ in self.HEADERS[1:]])
+                self.tree.setFirstColumnSpanned(self.model.rowCount() - 1, QModelIndex(), True)
             latest = row["latest"]
             name = QStandardItem(row["name"])
             name.setData(row, RowRole)
+            name.setToolTip(f"措施{row['measure']} · {row['name']}（{row['unit']}）\n目标：{row['targets_text']}")
+            target = QStandardItem(self._targets_short(row, years))
+            target.setToolTip(row["targets_text"])
+            actual = QStandardItem(f"{latest['value']:g}{row['unit']}" if latest else "未录入")
+            actual.setToolTip(f"截至 {latest['as_of']}" if latest else "尚未录入实际值")
             met = {True: "✓ 达标", False: "✕ 未达标", None: "—"}[row["met"]]
-            groups[row["measure"]].appendRow([
-                name, QStandardItem(row["unit"]), QStandardItem(row["targets_text"]),
-                QStandardItem(f"{latest['value']:g}（{latest['as_of']}）" if latest else "未录入"), QStandardItem(met)])
+            groups[row["measure"]].appendRow([name, target, actual, QStandardItem(met)])
         self.tree.expandAll()
+        self._fit()
         if selected:
             self._reselect(selected["indicator_id"])
+
+    @staticmethod
+    def _targets_short(row: dict, years: list[int]) -> str:
+        """≥21 / 22 / 23 %: each year's target in the years' order (the header names the years)."""
+        sign = {">=": "≥", "<=": "≤", "=": "="}.get(row["comparator"], "")
+        values = [row["targets"].get(str(y)) for y in years]
+        if None in values:  # a year without a target: each figure carries its own sign
+            return f"{' / '.join('—' if v is None else f'{sign}{v:g}' for v in values)} {row['unit']}".strip()
+        return f"{sign}{' / '.join(f'{v:g}' for v in values)} {row['unit']}".strip()
+
+    def _fit(self) -> None:
+        """The list keeps names readable and figures whole: the splitter cannot squeeze it below that."""
+        fm = self.tree.fontMetrics()
+        header = self.tree.header()
+        figures = sum(max(header.sectionSizeHint(c), self.tree.sizeHintForColumn(c)) for c in range(1, 4))
+        name_min = self.tree.indentation() * 2 + fm.horizontalAdvance("国" * self.NAME_MIN_CHARS + "…") + 12
+        chrome = 2 * self.tree.frameWidth() + self.tree.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
+        self.tree.setMinimumWidth(name_min + figures + chrome)
 
     def _reselect(self, indicator_id: int) -> None:
         for r in range(self.model.rowCount()):

@@ -87,7 +87,14 @@ class DetailPanel(QTextBrowser):
         self._node = None
         self._status = None  # services.status.StatusSnapshot
         self._actuals: dict | None = None  # indicator id -> row of services.indicators.indicator_rows
+        self._year: int | None = None  # the year filter: measures and tasks summarise it (else this year)
         self.show_overview()
+
+    def set_year(self, year: int | None) -> None:
+        """The year chosen in the filter bar: a measure's or task's state line is for that year, as in the tree."""
+        if year != self._year:
+            self._year = year
+            self._rerender()
 
     def set_status(self, snap) -> None:
         self._status = snap
@@ -114,7 +121,7 @@ class DetailPanel(QTextBrowser):
             last = f"，最近填报 {s.last_report.isoformat()}（{s.reporting_department}，{s.reporter}）" if s.last_report else \
                 "，尚无填报"
             return f"<p class='state'><b>{escape(s.state)}</b> · 完成度 {s.percent}%{last}</p>"
-        year = snap.year
+        year = self._year or snap.year
         key = (node.id, year)
         r = (snap.measures if isinstance(node, MeasureNode) else snap.actions).get(key)
         if r is None:

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..domain.status import STATES
 from ..qtmodels.plan_filter import ROLE_ANY, PlanFilterProxy
 from ..qtmodels.plan_tree import (
     COL_EVIDENCE,
@@ -34,7 +35,6 @@ from ..qtmodels.plan_tree import (
     NodeRole,
     PlanTreeModel,
 )
-from ..domain.status import STATES
 from ..services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
 from .context import AppContext
 from .detail_panel import DetailPanel
@@ -584,6 +584,7 @@ class MainWindow(QMainWindow):
     def _on_year(self, year) -> None:
         self.proxy.set_year(year)
         self.model.set_year(year)
+        self.detail.set_year(year)
         self._update_column_samples()
         self._after_filter()
 
@@ -791,7 +792,7 @@ class MainWindow(QMainWindow):
         tab = number("tab")
         if 0 < tab < self.tabs.count():
             if isinstance(self.tabs.widget(tab), LazyTab):  # charts: after the first paint, not before it
-                QTimer.singleShot(0, lambda: self.tabs.setCurrentIndex(tab))
+                QTimer.singleShot(0, self.tabs, lambda: self.tabs.setCurrentIndex(tab))
             else:
                 self.tabs.setCurrentIndex(tab)
         if self.proxy.is_filtering():
@@ -803,7 +804,8 @@ class MainWindow(QMainWindow):
         parts = []
         if bar.department.currentData():
             role = bar.role.currentData()
-            parts.append(f"部门 {bar.department.currentData()}" + ("" if role == ROLE_ANY else f"（{bar.role.currentText()}）"))
+            parts.append(f"部门 {bar.department.currentData()}"
+                         + ("" if role == ROLE_ANY else f"（{bar.role.currentText()}）"))
         if bar.year.currentData():
             parts.append(f"{bar.year.currentData()}年")
         if bar.keyword.text().strip():
@@ -812,6 +814,10 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.save_state()
+        watcher = getattr(self.ctx, "watcher", None)
+        if watcher is not None:  # a closed window stops refreshing: no job may outlive it into a deleted window
+            watcher.close()
+            self.ctx.watcher = None
         self.ctx.workers.wait()
         self.evidence.discard_open_copies()
         super().closeEvent(event)
