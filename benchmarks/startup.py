@@ -55,6 +55,9 @@ def main() -> int:
     args = parser.parse_args()
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QJGB_STARTUP_PROBE": "1"}
     env.pop("QJGB_DATA_DIR", None)
+    # As installed (pip, the bundle): the program's bytecode is compiled once, not at every start.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "qjgb_desktop")], check=True)
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
         app_cmd = [sys.executable, str(ROOT / "main.py"), "--data-dir", str(data)]
