@@ -207,3 +207,16 @@ def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(
         old_engine.dispose()
     finally:
         db.close()
+
+
+def test_a_data_folder_with_chinese_and_percent_in_its_path(tmp_path, monkeypatch):
+    """C:\\Users\\张敏\\… is the usual case on a bureau PC; the URL carries it percent-encoded."""
+    from qjgb_desktop import paths
+    from qjgb_desktop.cli import main
+
+    folder = tmp_path / "张敏的文档 100%" / "强基固本数据"
+    monkeypatch.setenv("QJGB_DATA_DIR", str(folder))
+    paths.set_data_dir(None)
+    assert main(["init"]) == 0
+    assert main(["progress", "list"]) == 0
+    assert (folder / "qjgb.sqlite3").is_file()
