@@ -18,8 +18,8 @@ from pathlib import Path
 MAX_FILE_BYTES = 50 * 1024 * 1024
 # Inflated sizes. A real return's largest part is well under 1 MB (20 targets × 3 texts × 5,000 characters is
 # about 1 MB); the XML parser and openpyxl slow down more than linearly on hostile parts of a few tens of MB.
-MAX_PART_BYTES = 8 * 1024 * 1024
-MAX_PARTS_BYTES = 40 * 1024 * 1024
+MAX_PART_BYTES = 4 * 1024 * 1024
+MAX_PARTS_BYTES = 24 * 1024 * 1024
 MAX_WORKBOOK_XML = 20 * 1024  # the sheet list and names: a few KB; openpyxl is quadratic on floods of them
 MAX_PARTS = 400
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
