@@ -74,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _console_safe_output()
+    paths.use_persistent_matplotlib_cache()  # before anything imports matplotlib
     try:
         return _main(argv)
     except BrokenPipeError:  # output piped into `head` and cut short: not an error of ours
@@ -87,6 +89,19 @@ def main(argv: list[str] | None = None) -> int:
             raise  # a bug: the traceback is for support
         print(f"错误：{message}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def _console_safe_output() -> None:
+    """A Chinese Windows console (GBK) or a C locale cannot print every character (✓, rare 汉字): print a
+    replacement there instead of failing with UnicodeEncodeError halfway through a command's output."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None)
+        if not encoding or not hasattr(stream, "reconfigure"):
+            continue  # no console at all (windowed exe), or a test's capture object
+        try:
+            "汉字✓—“”".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            stream.reconfigure(errors="replace")
 
 
 def _main(argv: list[str] | None) -> int:

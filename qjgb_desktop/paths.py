@@ -64,3 +64,38 @@ def resource_path(*parts: str) -> Path:
     """A file shipped with the program: beside the package in a checkout, in _MEIPASS when frozen."""
     base = Path(getattr(sys, "_MEIPASS", Path(__file__).resolve().parent.parent))
     return base.joinpath(*parts)
+
+
+def cache_dir() -> Path:
+    from platformdirs import user_cache_dir
+
+    return Path(user_cache_dir(APP_NAME, appauthor=False))
+
+
+def use_persistent_matplotlib_cache() -> None:
+    """Point MPLCONFIGDIR at <user cache>/matplotlib before matplotlib is first imported, so its font list
+    is built once, not on every start (a scan of the fonts costs about a second on each chart's first use).
+
+    An MPLCONFIGDIR the user set is kept. PyInstaller's matplotlib run-time hook sets a fresh temporary
+    folder on every start (for one-file builds, whose paths change); our one-folder build has stable paths,
+    so that folder is replaced. matplotlib rebuilds its list by itself when a listed font file is gone.
+    """
+    current = os.environ.get("MPLCONFIGDIR")
+    if current and not (getattr(sys, "frozen", False) and _is_throwaway_dir(Path(current))):
+        return
+    folder = cache_dir() / "matplotlib"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:  # read-only or full home: matplotlib falls back to a temporary folder itself
+        return
+    os.environ["MPLCONFIGDIR"] = str(folder)
+
+
+def _is_throwaway_dir(path: Path) -> bool:
+    """The empty folder straight under the temp directory that PyInstaller's hook made for this run."""
+    import tempfile
+
+    try:
+        return path.parent.resolve() == Path(tempfile.gettempdir()).resolve() and not any(path.iterdir())
+    except OSError:
+        return False

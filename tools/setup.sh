@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set everything up on a Debian/Ubuntu machine, then start the program or run the whole test suite.
-#   bash tools/setup.sh start [qjgb arguments]    install, then open the window
+#   bash tools/setup.sh start [qjgb arguments]    install (only when the checkout changed), then open the window
 #   bash tools/setup.sh test  [pytest arguments]  install with test tools, then run all tests (pytest)
 # Installs what a fresh machine lacks: Qt's system libraries, a Chinese font, Python's venv module
 # (apt-get, as root or through sudo), then the program into .venv (pip install -e).
@@ -40,13 +40,29 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
 fi
 
 [ -x .venv/bin/python ] || "$PY" -m venv .venv
+
+# what the installed program was installed from: pyproject.toml's hash and qjgb_desktop.__version__
+install_stamp() {
+  local hash version
+  hash=$(sha256sum pyproject.toml | cut -d' ' -f1)
+  version=$(sed -n 's/^__version__ *= *["'"'"']\([^"'"'"']*\)["'"'"'].*/\1/p' qjgb_desktop/__init__.py)
+  printf '%s %s' "$hash" "$version"
+}
+
 case "$mode" in
   test)
     .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[test]"
     exec .venv/bin/python -m pytest "$@"
     ;;
   start)
-    .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+    # Install only when the checkout changed since the last install, so a start needs no network (the
+    # office PC usually has none) and costs no pip run: the stamp is pyproject.toml's hash + the version.
+    stamp=.venv/qjgb-install-stamp
+    want="$(install_stamp)"
+    if [ ! -x .venv/bin/qjgb ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+      .venv/bin/python -m pip install -q --disable-pip-version-check -e .
+      printf '%s\n' "$want" >"$stamp"
+    fi
     exec .venv/bin/qjgb "$@"
     ;;
   *)
