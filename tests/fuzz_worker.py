@@ -1942,7 +1942,9 @@ def main(argv=None) -> int:
     counts = db_counts(ctx.db)
     if problems or counts["duplicate_current"]:
         run.fail(-1, "end", "consistency", f"database at the end: {problems} {counts}")
-    maxrss = max(run.peak_kb, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    # VmHWM, this process's own high-water mark: ru_maxrss would carry over the RSS of the process that forked
+    # this worker (Linux keeps it across exec), i.e. of the whole pytest run
+    maxrss = max(run.peak_kb, _hwm_kb())
     ctx.db.close()
     print(json.dumps({
         "inputs": len(indices), "failures": run.failures, "slowest_s": round(run.slowest[0], 3),
