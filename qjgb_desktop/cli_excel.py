@@ -152,11 +152,6 @@ def _print_preview(p) -> None:
             continue
         print(f"  {r.sheet} 第{r.row}行 {r.label}：{r.kind}" + (f"（{r.reason}）" if r.reason else ""))
         for c in r.changes:
-            print(f"      {c.field}：{_short(c.before) or '（空）'} → {_short(c.after) or '（空）'}")
+            print(f"      {c.summary(60, '（空）')}")
     print(f"  合计：新增 {p.count(NEW)}，修改 {p.count(CHANGED)}，无变化 {p.count(UNCHANGED)}，"
           f"未填 {p.count(EMPTY)}，错误 {p.count(ERROR) + len(p.errors)}")
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = text.replace("\n", " ")
-    return text if len(text) <= limit else text[:limit] + "…"

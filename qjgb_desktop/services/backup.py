@@ -696,9 +696,26 @@ def newest_good_backup(limit: int = 10) -> Path | None:
     except OSError:
         return None
     for path in candidates[:limit]:
+        if _restorable(path):
+            return path
+    return None
+
+
+_checked: dict[tuple[str, int, int], bool] = {}
+
+
+def _restorable(path: Path) -> bool:
+    """check_backup_file, remembered for an unchanged file: the damaged-database message and the window's offer
+    both ask, and each check copies and verifies the whole backup."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _checked:
         try:
             check_backup_file(path)
-        except Exception:  # noqa: BLE001 - not restorable: try the next older one
-            continue
-        return path
-    return None
+            _checked[key] = True
+        except Exception:  # noqa: BLE001 - not restorable: the caller tries the next older one
+            _checked[key] = False
+    return _checked[key]

@@ -34,6 +34,11 @@ from .status import compute_status, follow_ups
 from .xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
 
 FORMULA_STARTS = ("=", "+", "-", "@")
+
+
+def sheet_text(value):
+    """Text stored before input was cleaned may hold control characters a workbook cannot carry."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if type(value) is str else value
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 HEAD_FILL = PatternFill("solid", fgColor="DCE6F1")
@@ -126,8 +131,7 @@ class _Sheet:
         scratch = self._scratch
         for cell, value, style in zip(cells, values, styles):
             cell._style = scratch  # what binding the value may touch: never a shared StyleArray
-            if type(value) is str:  # text stored before input was cleaned may hold control characters
-                value = ILLEGAL_CHARACTERS_RE.sub("", value)
+            value = sheet_text(value)
             cell.value = value
             if type(value) is str and value.startswith(FORMULA_STARTS):
                 cell.data_type = "s"  # what the user typed is text, never a formula

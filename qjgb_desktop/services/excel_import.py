@@ -52,7 +52,7 @@ from .excel_template import (
 )
 from .files import save_workbook
 from .progress import ProgressError, add_report, correct_report, plan_years
-from .return_file import ReturnFileError, open_return
+from .return_file import ReturnFileError, SheetData, open_return
 from .settings import load_settings
 
 NEW, CHANGED, UNCHANGED, ERROR, EMPTY = "新增", "修改", "无变化", "错误", "未填"
@@ -70,6 +70,13 @@ class Change:
 
     def as_json(self) -> dict:
         return {"field": self.field, "before": self.before, "after": self.after}
+
+    def summary(self, limit: int, empty: str) -> str:
+        """“字段：原 → 新” on one line, each side cut to `limit` characters (the whole is in as_json)."""
+        def short(text: str) -> str:
+            text = text.replace("\n", " ")
+            return (text if len(text) <= limit else text[:limit] + "…") or empty
+        return f"{self.field}：{short(self.before)} → {short(self.after)}"
 
 
 @dataclass
@@ -160,7 +167,7 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
             return _fail(preview, f"缺少工作表“{sheet}”（工作表被删除或改名？请使用下发的模板）")
     fill, indicators = book.sheets[FILL_SHEET], book.sheets[INDICATOR_SHEET]
     meta = {str(c[0].value).strip(): str(c[1].value).strip() for c in (book.sheets.get(META_SHEET) or
-            _empty(META_SHEET)).rows.values() if len(c) > 1 and c[0].value is not None}
+            SheetData(META_SHEET)).rows.values() if len(c) > 1 and c[0].value is not None}
     identity = Identity.parse(_value(fill, 1, 1))
     if identity is None:
         if meta.get("template_version") not in (None, TEMPLATE_VERSION):
@@ -199,12 +206,6 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
     _read_fill_sheet(session, fill, ctx)
     _read_indicator_sheet(session, indicators, ctx)
     return preview
-
-
-def _empty(name: str):
-    from .return_file import SheetData
-
-    return SheetData(name)
 
 
 def _value(sheet, row: int, col: int):

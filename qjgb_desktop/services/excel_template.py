@@ -28,7 +28,6 @@ from datetime import date, datetime
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
@@ -37,7 +36,7 @@ from sqlalchemy.orm import Session
 from ..domain.periods import PeriodError, parse_period
 from ..domain.status import REPORT_STATUSES
 from ..store.models import Department, IndicatorValue, Plan, ProgressReport, Setting
-from .excel_export import BORDER, CENTER, FORMULA_STARTS, HEAD_FILL, WRAP
+from .excel_export import BORDER, CENTER, FORMULA_STARTS, HEAD_FILL, WRAP, sheet_text
 from .files import save_workbook
 from .plan_query import plan_tree
 from .progress import ProgressError
@@ -153,13 +152,8 @@ def read_token(key: bytes, identity: Identity, row_key: str, token) -> tuple[int
 
 # -- writing ------------------------------------------------------------------------------------------------
 
-def clean_text(value):
-    """Control characters cannot be stored in a workbook (and never belong in a report)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-
-
 def _text(cell, value) -> None:
-    value = clean_text(value)
+    value = sheet_text(value)
     cell.value = value
     if isinstance(value, str) and value.startswith(FORMULA_STARTS):
         cell.data_type = "s"
@@ -238,7 +232,7 @@ def write_template(session: Session, department: str, period_code: str, out: Pat
         lead_report = latest.get((t.id, _lead_id(session, m.lead))) if role == "配合" else None
         inputs = [own.status, own.percent, own.done, own.problems, own.next_steps, own.reporter] if own else \
             ["", None, "", "", "", ""]
-        inputs = [clean_text(v) for v in inputs]
+        inputs = [sheet_text(v) for v in inputs]
         row_key = f"T{t.id}"
         values = [row_key, f"{m.no}.{m.title}", role, t.text,
                   _reference(lead_report) if role == "配合" else "（本部门牵头）", *inputs, None,

@@ -75,8 +75,8 @@ def sniff(data: bytes) -> None:
     infos = zf.infolist()
     if len(infos) > MAX_PARTS:
         raise ReturnFileError(f"包含 {len(infos)} 个部件，远超填报模板应有的数量，疑似不是模板或已损坏，未读取。")
-    parts = infos  # every part: a part renamed from .xml is parsed all the same
-    if any(i.file_size > MAX_PART_BYTES for i in parts) or sum(i.file_size for i in parts) > MAX_PARTS_BYTES \
+    # every part counts: a part renamed from .xml is parsed all the same
+    if any(i.file_size > MAX_PART_BYTES for i in infos) or sum(i.file_size for i in infos) > MAX_PARTS_BYTES \
             or zf.getinfo("xl/workbook.xml").file_size > MAX_WORKBOOK_XML:
         raise ReturnFileError("解压后的内容异常庞大（可能被插入了大图片、大量空白或无用数据），为保护本机未读取。"
                               "请删除插入的图片等内容，或使用下发的模板重新填写后交回。")

@@ -145,10 +145,7 @@ class _KindFilter(QSortFilterProxyModel):
 
 
 def _changes_text(changes, limit: int = 24) -> str:
-    def short(text: str) -> str:
-        text = text.replace("\n", " ")
-        return text if len(text) <= limit else text[:limit] + "…"
-    return "；".join(f"{c.field}：{short(c.before) or '空'} → {short(c.after) or '空'}" for c in changes)
+    return "；".join(c.summary(limit, "空") for c in changes)
 
 
 class ImportDialog(QDialog):
