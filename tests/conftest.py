@@ -28,6 +28,22 @@ def data_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
+def cli(data_dir, capsys):
+    """The command line in this process over a fresh, initialised data folder: run(*args) → (code, out, err)."""
+    from qjgb_desktop.cli import main
+
+    def run(*args, user="王老师"):
+        try:
+            code = main(["--user", user, *map(str, args)])
+        except SystemExit as exc:  # argparse's own usage errors
+            code = exc.code
+        out = capsys.readouterr()
+        return code, out.out, out.err
+    assert run("init")[0] == 0
+    return run
+
+
+@pytest.fixture
 def db(data_dir):
     from qjgb_desktop.services.database import open_database
 

@@ -71,11 +71,19 @@ def _require(program: str | None, name: str, pkg: str) -> str:
     return program
 
 
-def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None,
+         input_text: str | None = None) -> subprocess.CompletedProcess:
     """Run cmd in its own process group, so that a timeout also ends the children (soffice.bin)."""
     proc = subprocess.Popen(
         cmd,
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL if input_text is None else subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -83,12 +91,9 @@ def _run(cmd: list[str], timeout: float, env: dict[str, str] | None = None) -> s
         start_new_session=True,
     )
     try:
-        out, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(input_text, timeout=timeout)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(proc)
         out, err = proc.communicate()
         raise RuntimeError(
             f"timed out after {timeout} s: {cmd}\n--- stdout ---\n{out}\n--- stderr ---\n{err}"
@@ -433,28 +438,16 @@ def measure_heights(xlsxs: Iterable[Path], timeout: float = 180) -> list[Heights
                  "--nologo", "--nolockcheck", "--nodefault", f"--accept={pipe}"],
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, env=env, start_new_session=True)
         try:
-            proc = subprocess.Popen([python, str(script), url, *map(str, files)], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                                    start_new_session=True)
-            try:
-                out, err = proc.communicate(f"{min(timeout, 60)}\n", timeout=timeout)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                out, err = proc.communicate()
-                raise RuntimeError(f"row heights: timed out after {timeout} s\n{out}\n{err}") from None
+            proc = _run([python, str(script), url, *map(str, files)], timeout, env,
+                        input_text=f"{min(timeout, 60)}\n")
+            out, err = proc.stdout, proc.stderr
             try:
                 office.wait(timeout=15)  # the script ends LibreOffice (desktop.terminate)
             except subprocess.TimeoutExpired:
                 pass
         finally:
             if office.poll() is None:
-                try:
-                    os.killpg(office.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+                _kill_group(office)
             office.wait()
             office_log = log.read_text(encoding="utf-8", errors="replace")
     try:

@@ -4,20 +4,6 @@ import json
 
 import pytest
 
-from qjgb_desktop.cli import main
-
-
-@pytest.fixture
-def cli(data_dir, capsys):
-    def run(*args):
-        try:
-            code = main(["--user", "王老师", *args])
-        except SystemExit as exc:
-            code = exc.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    run("init")
-    return run
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@ formulas, leftovers of killed copies are swept without touching a copy that is r
 types are opened by the system."""
 
 import csv
+import functools
 import io
 import json
 import os
@@ -14,7 +15,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from qjgb_desktop.cli import main
 from qjgb_desktop.domain.validation import ReportInput, clean_text
 from qjgb_desktop.services import evidence as ev
 from qjgb_desktop.services import progress as svc
@@ -64,16 +64,9 @@ def test_clean_text_leaves_what_openpyxl_and_sqlite_accept():
 # -- through the command line into the database and out again -------------------------------------------
 
 @pytest.fixture
-def cli(data_dir, capsys):
-    def run(*args, user="王\x01老师"):
-        try:
-            code = main(["--user", user, *args])
-        except SystemExit as exc:
-            code = exc.code
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    run("init")
-    return run
+def cli(cli):
+    """The shared command line, by a user whose name carries a control character (it must be stripped)."""
+    return functools.partial(cli, user="王\x01老师")
 
 
 def test_control_characters_typed_into_a_report_are_stripped_and_exports_still_work(cli, data_dir, tmp_path):

@@ -15,20 +15,9 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT
-from qjgb_desktop.cli import main
 
 ADD = ["progress", "add", "--measure", "13", "--year", "2025", "--status", "正常推进", "--percent", "60",
        "--date", "2025-06-30"]
-
-
-@pytest.fixture
-def cli(data_dir, capsys):
-    def run(*args):
-        code = main(["--user", "王老师", *map(str, args)])
-        out = capsys.readouterr()
-        return code, out.out, out.err
-    assert run("init")[0] == 0
-    return run
 
 
 def sha(path: Path) -> str:
