@@ -283,3 +283,12 @@ def test_disabled_report_button_says_why(window):
     window.select_measure(13)
     settle(window)
     assert add.isEnabled() and "措施13" in add.toolTip() and "2026年度目标" in add.toolTip()
+
+
+def test_the_window_never_opens_larger_than_the_screen(window):
+    """The default size, or one remembered on a bigger monitor, must not put the status bar off a small screen."""
+    free = window.screen().availableGeometry()
+    window.resize(free.width() + 900, free.height() + 600)
+    window._fit_screen()
+    assert window.width() <= free.width() and window.height() <= free.height()
+    assert free.contains(window.geometry().topLeft())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QKeySequence
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
@@ -705,12 +705,27 @@ class MainWindow(QMainWindow):
                           f"离线运行，数据保存在：<br>{self._data_dir or ''}")
 
     # -- remembered layout -----------------------------------------------------------------------
+    def _fit_screen(self) -> None:
+        """Never larger than the screen's free area: the default size, or one remembered on a bigger monitor,
+        would put the status bar and the right pane off a 1024×700 screen."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = 40  # title bar and borders the window manager adds around the client area
+        width, height = min(self.width(), free.width()), min(self.height(), free.height() - frame)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+        if not free.contains(self.geometry().topLeft()):
+            self.move(free.topLeft())
+
     def _restore_state(self) -> None:
         geometry = self._settings.value("window/geometry")
         if isinstance(geometry, QByteArray) and not geometry.isEmpty():
             self.restoreGeometry(geometry)
         else:
             self.resize(*DEFAULT_SIZE)
+        self._fit_screen()
         # The right pane's share (47 %) leaves the reports' row of buttons whole at a 1024-wide window.
         for key, splitter, default in ((SPLITTER_KEY, self.splitter, [640, 580]),
                                        (RIGHT_SPLITTER_KEY, self.right_splitter, [380, 260])):
