@@ -3,7 +3,7 @@ reporting period scheme and who may reopen a closed period (管理员)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -69,3 +69,45 @@ def set_max_evidence_mb(session: Session, megabytes: float, actor: str) -> None:
     if not 1 <= megabytes <= 100_000:
         raise SettingError("佐证文件大小上限应在 1 MB 到 100000 MB 之间")
     _put(session, "max_evidence_mb", megabytes, actor)
+
+
+def set_due_days(session: Session, days: int, actor: str) -> None:
+    if not 0 <= days <= 90:
+        raise SettingError("报送期限应为周期结束后 0 到 90 天")
+    _put(session, "due_days", int(days), actor)
+
+
+def set_due_override(session: Session, period_code: str, day: date | None, actor: str) -> None:
+    """A period whose reports are due on another day than the rule gives; None returns it to the rule."""
+    from ..domain.periods import PeriodError, parse_period
+
+    try:
+        period = parse_period(period_code)
+    except PeriodError as exc:
+        raise SettingError(str(exc)) from exc
+    if day is not None and not period.start <= day <= date(period.end.year + 1, period.end.month, 28):
+        raise SettingError(f"{period.label}的报送截止日期应在周期开始之后、一年之内")
+    overrides = dict(load_settings(session).due_overrides)
+    if day is None:
+        overrides.pop(period.code, None)
+    else:
+        overrides[period.code] = day.isoformat()
+    _put(session, "due_overrides", dict(sorted(overrides.items())), actor)
+
+
+def set_feedback_days(session: Session, days: int, actor: str) -> None:
+    if not 1 <= days <= 60:
+        raise SettingError("督办反馈期限应为 1 到 60 天")
+    _put(session, "feedback_days", int(days), actor)
+
+
+def set_weights(session: Session, weights: dict[str, float], actor: str) -> None:
+    from .settings_values import DEFAULT_WEIGHTS
+
+    unknown = set(weights) - set(DEFAULT_WEIGHTS)
+    if unknown:
+        raise SettingError(f"没有这一考核项：{'、'.join(sorted(unknown))}")
+    merged = {**load_settings(session).weights, **{k: float(v) for k, v in weights.items()}}
+    if any(not 0 <= v <= 100 for v in merged.values()) or sum(merged.values()) <= 0:
+        raise SettingError("考核权重应在 0 到 100 之间，且不能全为 0")
+    _put(session, "assessment_weights", merged, actor)

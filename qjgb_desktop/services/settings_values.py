@@ -9,12 +9,20 @@ from ..domain.periods import QUARTERLY
 from ..domain.status import Thresholds
 
 
+# 考核: completion against expected, on-time submission, evidence coverage, closed 督办 items.
+DEFAULT_WEIGHTS = {"completion": 40.0, "timeliness": 30.0, "evidence": 15.0, "supervision": 15.0}
+
+
 @dataclass(frozen=True)
 class AppSettings:
     thresholds: Thresholds = Thresholds()
     scheme: str = QUARTERLY
     admins: tuple[str, ...] = field(default_factory=tuple)
     max_evidence_mb: float = 500.0
+    due_days: int = 10  # a period's reports are due this many days after it ends
+    due_overrides: dict = field(default_factory=dict)  # period code -> ISO date, for a period set otherwise
+    feedback_days: int = 7  # a 督办 notice asks for an answer within this many days
+    weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))  # 考核 component -> weight
 
 
 def settings_from_values(values: dict) -> AppSettings:
@@ -24,4 +32,9 @@ def settings_from_values(values: dict) -> AppSettings:
         scheme=values.get("period_scheme") or QUARTERLY,
         admins=tuple(values.get("admins") or ()),
         max_evidence_mb=float(values.get("max_evidence_mb") or 500),
+        due_days=int(values.get("due_days", 10)),
+        due_overrides=dict(values.get("due_overrides") or {}),
+        feedback_days=int(values.get("feedback_days", 7)),
+        weights={**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (values.get("assessment_weights") or {}).items()
+                                      if k in DEFAULT_WEIGHTS}},
     )

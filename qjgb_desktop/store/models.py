@@ -317,3 +317,51 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[dict | list | str | float | None] = mapped_column(JSON, nullable=True)
+
+
+class SupervisionItem(Base):
+    """督办事项: one matter chased with one department, from 立项 through 交办 and 反馈 to 办结 (or 继续督办).
+
+    Created from a lagging target (origin "target") or by hand with a reason (origin "manual"). `stage` is the
+    kind of its latest step; the steps themselves are never changed or removed."""
+
+    __tablename__ = "supervision_item"
+    __table_args__ = (Index("ix_supervision_item_target", "yearly_target_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    yearly_target_id: Mapped[int | None] = mapped_column(ForeignKey("yearly_target.id"), nullable=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    origin: Mapped[str] = mapped_column(String(16))  # target / manual
+    reason: Mapped[str] = mapped_column(Text)
+    stage: Mapped[str] = mapped_column(String(16))  # 立项 交办 反馈 继续督办 办结
+    opened_on: Mapped[date] = mapped_column(Date)
+    feedback_due: Mapped[date | None] = mapped_column(Date, nullable=True)
+    closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+
+    department: Mapped[Department] = relationship()
+    target: Mapped[YearlyTarget | None] = relationship()
+    steps: Mapped[list[SupervisionStep]] = relationship(back_populates="item", order_by="SupervisionStep.id")
+
+
+class SupervisionStep(Base):
+    """One step of a 督办事项, with who recorded it and when."""
+
+    __tablename__ = "supervision_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("supervision_item.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # 立项 交办 反馈 继续督办 办结
+    day: Mapped[date] = mapped_column(Date)  # the date the step happened (the notice sent, the answer received)
+    at: Mapped[datetime] = mapped_column(DateTime)  # when it was recorded
+    actor: Mapped[str] = mapped_column(String(100))
+    to_whom: Mapped[str] = mapped_column(Text, default="")  # 交办: the person or office it was sent to
+    notice_file: Mapped[str] = mapped_column(Text, default="")  # 交办: the notice's file name
+    notice_sha256: Mapped[str] = mapped_column(String(64), default="")
+    answer: Mapped[str] = mapped_column(Text, default="")  # 反馈: the department's answer
+    evidence_ids: Mapped[list] = mapped_column(JSON, default=list)  # 反馈: evidence attached to the target
+    note: Mapped[str] = mapped_column(Text, default="")  # 立项 reason, 办结 / 继续督办 opinion
+    feedback_due: Mapped[date | None] = mapped_column(Date, nullable=True)  # 交办 / 继续督办: answer by
+
+    item: Mapped[SupervisionItem] = relationship(back_populates="steps")

@@ -1,0 +1,239 @@
+"""The reporting calendar, 督办 to closure and 考核, on hand-made records with known answers."""
+
+from datetime import date, datetime
+
+import pytest
+from sqlalchemy import func, select, update
+
+from qjgb_desktop.domain.periods import parse_period
+from qjgb_desktop.domain.validation import ReportInput
+from qjgb_desktop.services import assessment, calendar, progress, settings, supervision
+from qjgb_desktop.services.evidence import attach
+from qjgb_desktop.store.models import AuditEvent, ProgressReport, SupervisionItem, SupervisionStep
+
+# Measure 13 is led by 区教委; measure 2's lead is 区文化和旅游局 (checked in test_known_departments).
+TODAY = date(2026, 11, 20)
+
+
+def _report(period, department, percent=50, status="正常推进", day=date(2026, 7, 1)):
+    return ReportInput(period=period, report_date=day, department=department, reporter="张三", status=status,
+                       percent=percent, done="做了", problems="人手不足", next_steps="加派人员")
+
+
+def add(db, measure, year, period, department, entered, **kw):
+    """A report as if it reached the program at `entered` (created_at is what timeliness is measured on)."""
+    with db.sessions.begin() as s:
+        tid = progress.target_id_for(s, measure, year)
+        kw.setdefault("day", entered.date())
+        view = progress.add_report(s, tid, _report(period, department, **kw), "clerk", entered.date())
+        s.execute(update(ProgressReport).where(ProgressReport.id == view.id).values(created_at=entered))
+        return view
+
+
+@pytest.fixture
+def m13(db):
+    with db.sessions() as s:
+        from qjgb_desktop.services.plan_query import plan_tree
+
+        m = plan_tree(s).measure(13)
+        return m
+
+
+def test_due_dates_follow_the_setting_and_a_period_override(db):
+    with db.sessions() as s:
+        st = settings.load_settings(s)
+    assert calendar.due_date(st, parse_period("2026Q3")) == date(2026, 10, 10)
+    with db.sessions.begin() as s:
+        settings.set_due_days(s, 15, "admin")
+        settings.set_due_override(s, "2026Q4", date(2027, 1, 5), "admin")
+    with db.sessions() as s:
+        st = settings.load_settings(s)
+    assert calendar.due_date(st, parse_period("2026Q3")) == date(2026, 10, 15)
+    assert calendar.due_date(st, parse_period("2026Q4")) == date(2027, 1, 5)
+    with db.sessions.begin() as s, pytest.raises(settings.SettingError):
+        settings.set_due_days(s, -1, "admin")
+
+
+def test_on_time_late_and_missing_are_measured_by_when_reports_were_entered(db, m13):
+    q3 = parse_period("2026Q3")  # due 2026-10-10
+    lead, coop = m13.lead, m13.cooperating[0]
+    add(db, 13, 2026, "2026Q3", lead, datetime(2026, 10, 9, 17, 0))  # on time
+    late = add(db, 13, 2026, "2026Q3", coop, datetime(2026, 10, 12, 9, 0))  # two days late
+    # A correction after the due date does not make the lead's report late; an early correction of the late one
+    # cannot exist, and a back-dated report date does not make it early.
+    with db.sessions.begin() as s:
+        first = progress.list_reports(s, measure_no=13)[-1]
+        progress.correct_report(s, first.id, _report("2026Q3", lead, percent=60), "clerk", date(2026, 11, 1))
+    with db.sessions() as s:
+        subs = {x.department: x for x in calendar.submissions(s, q3, TODAY)}
+        owed = calendar.owed_reports(s, [q3], department=coop)
+    assert subs[lead].on_time >= 1 and all(o.state == "已报" for o in subs[lead].owed if o.measure_no == 13)
+    row = next(o for o in owed if o.measure_no == 13)
+    assert row.state == "逾期报" and row.report_id == late.id
+    assert subs[coop].late == 1
+    # A department that owes measure 13 and sent nothing: 未报, overdue since the due date has passed.
+    others = [d for d in m13.cooperating[1:] if subs[d].received == 0]
+    assert others and subs[others[0]].state == "未报" and subs[others[0]].overdue
+    # Counts add up for everyone.
+    assert all(x.on_time + x.late + x.missing == x.expected for x in subs.values())
+
+
+def test_a_monthly_report_counts_for_its_quarter(db, m13):
+    add(db, 13, 2026, "2026-08", m13.lead, datetime(2026, 8, 31, 10, 0))
+    with db.sessions() as s:
+        owed = calendar.owed_reports(s, [parse_period("2026Q3")], department=m13.lead)
+    assert next(o for o in owed if o.measure_no == 13).state == "已报"
+
+
+def test_what_falls_due_within_seven_days(db):
+    with db.sessions() as s:
+        soon = calendar.due_soon(s, date(2026, 10, 5))
+        none = calendar.due_soon(s, date(2026, 10, 11))
+    assert [d.period.code for d in soon] == ["2026Q3"] and soon[0].days_left == 5
+    assert soon[0].departments and all(d.missing for d in soon[0].departments)
+    assert none == []
+
+
+def audit_actions(db, item_id):
+    with db.sessions() as s:
+        return [(e.action, e.actor) for e in s.scalars(select(AuditEvent).where(
+            AuditEvent.entity == "supervision_item", AuditEvent.entity_id == item_id).order_by(AuditEvent.id))]
+
+
+def test_an_item_through_all_its_steps_with_the_audit_trail(db, tmp_path, m13):
+    notice = tmp_path / "督办通知单-区教委.docx"
+    notice.write_bytes(b"notice")
+    with db.sessions() as s:
+        tid = progress.target_id_for(s, 13, 2026)
+    with db.sessions.begin() as s:
+        item = supervision.open_item(s, "督导甲", date(2026, 11, 2), target_id=tid, reason="完成度偏低")
+    assert item.department == m13.lead and item.stage == "立项"
+    with db.sessions.begin() as s, pytest.raises(supervision.SupervisionError, match="不能反馈"):
+        supervision.answer(s, item.id, "督导甲", date(2026, 11, 3), "已整改")
+    with db.sessions.begin() as s:
+        item = supervision.assign(s, item.id, "督导甲", date(2026, 11, 3), "区教委 李科长", notice=notice)
+    assert item.stage == "交办" and item.feedback_due == date(2026, 11, 10)
+    assert item.steps[-1].notice_file == notice.name and len(item.steps[-1].notice_sha256) == 64
+    with db.sessions() as s:
+        assert supervision.list_items(s, date(2026, 11, 11), overdue_only=True)[0].id == item.id
+    ev = tmp_path / "整改说明.pdf"
+    ev.write_bytes(b"%PDF-1.4 evidence")
+    with db.sessions.begin() as s:
+        evidence_id = attach(s, tid, [ev], "区教委 李科长")[0].id
+    with db.sessions.begin() as s:
+        item = supervision.answer(s, item.id, "区教委 李科长", date(2026, 11, 8), "已补报进展", [evidence_id])
+    assert item.steps[-1].evidence_ids == (evidence_id,) and not item.overdue
+    with db.sessions.begin() as s:
+        item = supervision.continue_item(s, item.id, "督导甲", date(2026, 11, 9), "佐证不足",
+                                         feedback_due=date(2026, 11, 16))
+        item = supervision.answer(s, item.id, "区教委 李科长", date(2026, 11, 15), "补充了会议纪要")
+        item = supervision.close(s, item.id, "督导甲", date(2026, 11, 16), "同意办结")
+    assert [st.kind for st in item.steps] == ["立项", "交办", "反馈", "继续督办", "反馈", "办结"]
+    assert item.closed_on == date(2026, 11, 16) and item.stage == "办结"
+    assert [a for a, _ in audit_actions(db, item.id)] == [
+        "supervision.open", "supervision.assign", "supervision.answer", "supervision.continue",
+        "supervision.answer", "supervision.close"]
+    assert audit_actions(db, item.id)[2][1] == "区教委 李科长"
+    with db.sessions.begin() as s, pytest.raises(supervision.SupervisionError, match="已办结"):
+        supervision.continue_item(s, item.id, "督导甲", date(2026, 11, 17), "再看看")
+    with db.sessions() as s:
+        assert [i.id for i in supervision.list_items(s, TODAY, target_id=tid)] == [item.id]
+        assert supervision.list_items(s, TODAY, open_only=True) == []
+
+
+def test_refused_steps_change_nothing(db):
+    with db.sessions() as s:
+        tid = progress.target_id_for(s, 13, 2026)
+    with db.sessions.begin() as s:
+        supervision.open_item(s, "督导甲", date(2026, 11, 2), target_id=tid, reason="x")
+
+    def counts():
+        with db.sessions() as s:
+            return (s.scalar(select(func.count()).select_from(SupervisionItem)),
+                    s.scalar(select(func.count()).select_from(SupervisionStep)),
+                    s.scalar(select(func.count()).select_from(AuditEvent)))
+    before = counts()
+    cases = [
+        lambda s: supervision.open_item(s, "督导甲", date(2026, 11, 2), target_id=tid, reason="again"),  # open one
+        lambda s: supervision.open_item(s, "督导甲", date(2026, 11, 2), department="区教委"),  # no reason
+        lambda s: supervision.open_item(s, "督导甲", date(2026, 11, 2), department="没有这个局", reason="x"),
+        lambda s: supervision.assign(s, 1, "督导甲", date(2026, 11, 1), "李"),  # before 立项
+        lambda s: supervision.assign(s, 1, "督导甲", date(2026, 11, 3), "  "),  # to nobody
+        lambda s: supervision.assign(s, 1, "", date(2026, 11, 3), "李"),  # no actor
+        lambda s: supervision.close(s, 1, "督导甲", date(2026, 11, 3)),  # not answered
+        lambda s: supervision.answer(s, 99, "督导甲", date(2026, 11, 3), "x"),  # no such item
+    ]
+    for case in cases:
+        with pytest.raises(supervision.SupervisionError):
+            with db.sessions.begin() as s:
+                case(s)
+    assert counts() == before
+
+
+def test_items_from_lagging_targets_once_each(db):
+    with db.sessions.begin() as s:
+        made = supervision.open_from_follow_ups(s, "督导甲", TODAY, department="区教委")
+    assert made and all(i.origin == "target" and i.department == "区教委" for i in made)
+    with db.sessions.begin() as s:
+        again = supervision.open_from_follow_ups(s, "督导甲", TODAY, department="区教委")
+    assert again == []
+
+
+def test_scores_on_a_record_with_known_answers(db, tmp_path, m13):
+    """区教委 leads measure 13; one on-time report at 50% with expected 50% → completion of that target 100."""
+    year = 2026
+    day = date(2026, 10, 20)
+    with db.sessions() as s:
+        st = settings.load_settings(s)
+        due_periods = calendar.year_periods_due(st, year, day)
+    assert [p.code for p in due_periods] == ["2026Q1", "2026Q2", "2026Q3"]
+    with db.sessions.begin() as s:
+        settings.set_weights(s, {"completion": 50, "timeliness": 50, "evidence": 0, "supervision": 0}, "admin")
+    with db.sessions() as s:
+        scores = {x.department: x for x in assessment.assess(s, year, day)}
+        rule = assessment.rule_text(s)
+    nobody = scores["区教委"]
+    assert nobody.component("completion").score == 0.0 and nobody.component("timeliness").score == 0.0
+    assert nobody.total == 0.0 and "完成度 50" in rule and "按时报送率 50" in rule
+    owed = nobody.component("timeliness").denominator
+    # One report on time for Q3 on measure 13 at the expected completion.
+    from qjgb_desktop.domain.status import expected_percent
+
+    pct = round(expected_percent(year, day))
+    add(db, 13, 2026, "2026Q3", "区教委", datetime(2026, 10, 1, 9, 0), percent=pct)
+    with db.sessions() as s:
+        after = {x.department: x for x in assessment.assess(s, year, day)}["区教委"]
+        n_lead = len([m for m in __import__("qjgb_desktop.services.plan_query", fromlist=["x"]).plan_tree(s)
+                      .measures() if m.lead == "区教委"])
+    c = after.component("completion")
+    assert c.denominator == n_lead and c.numerator == pytest.approx(min(1, pct / expected_percent(year, day)), 1e-3)
+    assert c.score == pytest.approx(100 * c.numerator / n_lead, abs=0.05)
+    t = after.component("timeliness")
+    assert (t.numerator, t.denominator) == (1, owed)
+    assert after.total == pytest.approx(round((c.score * 50 + t.score * 50) / 100, 1), abs=0.05)
+    assert any("措施13·2026年：完成度" in r for r in c.records)
+    assert any("2026Q3 措施13·2026年（牵头）：已报" in r for r in t.records)
+    # A department leading nothing: completion and evidence are left out, not zero.
+    coop_only = next(x for x in scores.values() if x.component("completion").denominator == 0)
+    assert coop_only.component("completion").score is None and coop_only.component("evidence").score is None
+
+
+def test_closed_supervision_and_evidence_in_the_score(db, tmp_path):
+    day = date(2026, 11, 20)
+    with db.sessions() as s:
+        tid = progress.target_id_for(s, 13, 2026)
+    with db.sessions.begin() as s:
+        a = supervision.open_item(s, "督导", day, target_id=tid, reason="x")
+        supervision.open_item(s, "督导", day, department="区教委", reason="会议安排")
+        supervision.assign(s, a.id, "督导", day, "李")
+        supervision.answer(s, a.id, "李", day, "好")
+        supervision.close(s, a.id, "督导", day)
+        f = tmp_path / "a.pdf"
+        f.write_bytes(b"%PDF-1.4 a")
+        attach(s, tid, [f], "李")
+    with db.sessions() as s:
+        me = {x.department: x for x in assessment.assess(s, 2026, day)}["区教委"]
+    sup, ev = me.component("supervision"), me.component("evidence")
+    assert (sup.numerator, sup.denominator, sup.score) == (1, 2, 50.0)
+    assert ev.numerator == 1 and ev.score == pytest.approx(100 / ev.denominator, abs=0.05)
+    assert any("督办 #" in r and "办结" in r for r in sup.records)
