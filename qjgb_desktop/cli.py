@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, cli_evidence, cli_excel, cli_progress, paths
+from . import __version__, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 
@@ -59,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
     cli_evidence.add_parsers(sub, common, ChineseArgumentParser)
     cli_excel.add_parsers(sub, common, ChineseArgumentParser)
+    cli_supervision.add_parsers(sub, common, ChineseArgumentParser)
 
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
@@ -128,6 +129,8 @@ def _main(argv: list[str] | None) -> int:
             return cli_evidence.run(args, _open)
         if command in cli_excel.COMMANDS:
             return cli_excel.run(args, _open)
+        if command in cli_supervision.COMMANDS:
+            return cli_supervision.run(args, _open)
     except _Failure as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_FAIL

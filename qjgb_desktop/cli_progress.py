@@ -102,6 +102,13 @@ def add_parsers(sub, common, parser_class) -> None:
     settings.add_argument("--yellow-margin", type=float, help="低于应完成进度多少个百分点以内为“关注”（默认 25）")
     settings.add_argument("--scheme", choices=["quarterly", "monthly"], help="填报周期：quarterly 季度，monthly 月")
     settings.add_argument("--max-evidence-mb", type=float, help="单个佐证文件大小上限（MB，默认 500）")
+    settings.add_argument("--due-days", type=int, help="报送期限：周期结束后多少天（默认 10）")
+    settings.add_argument("--due-date", action="append", metavar="周期=日期", default=[],
+                          help="某一周期另定的报送截止日期，如 2026Q4=2027-01-15；只写 2026Q4= 则恢复按天数计算（可重复）")
+    settings.add_argument("--feedback-days", type=int, help="督办通知要求反馈的天数（默认 7）")
+    settings.add_argument("--weight", action="append", metavar="项=权重", default=[],
+                          help="考核权重：completion 完成度、timeliness 按时报送、evidence 佐证、supervision 督办办结，"
+                               "如 completion=40（可重复）")
 
 
 def _report_fields(p, required: bool) -> None:
@@ -373,7 +380,9 @@ def _admin(args, db) -> int:
 
 def _settings(args, db) -> int:
     from .domain.periods import SCHEMES
-    from .services.settings import load_settings, set_max_evidence_mb, set_scheme, set_thresholds
+    from .services import settings as svc
+    from .services.assessment import LABELS
+    from .services.settings import SettingError, load_settings, set_max_evidence_mb, set_scheme, set_thresholds
 
     user = current_user(args)
     with db.sessions.begin() as s:
@@ -386,10 +395,34 @@ def _settings(args, db) -> int:
             set_scheme(s, args.scheme, user)
         if args.max_evidence_mb is not None:
             set_max_evidence_mb(s, args.max_evidence_mb, user)
+        if args.due_days is not None:
+            svc.set_due_days(s, args.due_days, user)
+        for pair in args.due_date:
+            code, _, day = pair.partition("=")
+            try:
+                when = date.fromisoformat(day.strip()) if day.strip() else None
+            except ValueError:
+                raise SettingError(f"报送截止日期应形如 2027-01-15，收到“{day}”") from None
+            svc.set_due_override(s, code, when, user)
+        if args.feedback_days is not None:
+            svc.set_feedback_days(s, args.feedback_days, user)
+        if args.weight:
+            weights = {}
+            for pair in args.weight:
+                key, _, value = pair.partition("=")
+                try:
+                    weights[key.strip()] = float(value)
+                except ValueError:
+                    raise SettingError(f"考核权重应形如 completion=40，收到“{pair}”") from None
+            svc.set_weights(s, weights, user)
         now = load_settings(s)
     print(f"预警阈值：低于应完成进度 {now.thresholds.green_margin:g} 个百分点以内为正常，"
           f"{now.thresholds.yellow_margin:g} 个百分点以内为关注，更低为滞后")
     print(f"填报周期：{SCHEMES[now.scheme]}")
     print(f"佐证文件大小上限：{now.max_evidence_mb:g} MB")
     print("管理员：" + ("、".join(now.admins) if now.admins else "尚未指定"))
+    overrides = "；另定：" + "，".join(f"{k} {v}" for k, v in now.due_overrides.items()) if now.due_overrides else ""
+    print(f"报送期限：周期结束后 {now.due_days} 天{overrides}")
+    print(f"督办反馈期限：{now.feedback_days} 天")
+    print("考核权重：" + "、".join(f"{LABELS[k]} {v:g}" for k, v in now.weights.items()))
     return EXIT_OK

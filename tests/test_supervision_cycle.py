@@ -1,5 +1,6 @@
 """The reporting calendar, 督办 to closure and 考核, on hand-made records with known answers."""
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -237,3 +238,41 @@ def test_closed_supervision_and_evidence_in_the_score(db, tmp_path):
     assert (sup.numerator, sup.denominator, sup.score) == (1, 2, 50.0)
     assert ev.numerator == 1 and ev.score == pytest.approx(100 / ev.denominator, abs=0.05)
     assert any("督办 #" in r and "办结" in r for r in sup.records)
+
+
+def test_the_command_line_through_a_whole_item(cli, tmp_path):
+    code, out, _ = cli("supervise", "open", "--measure", 13, "--year", 2026, "--reason", "进度偏慢",
+                       "--date", "2026-11-02", user="督导甲")
+    assert code == 0 and "已立项：#1 措施13·2026年" in out
+    code, _, err = cli("supervise", "close", 1)
+    assert code == 2 and "当前为“立项”，不能办结" in err
+    notice = tmp_path / "通知单.docx"
+    notice.write_bytes(b"x")
+    assert cli("supervise", "assign", 1, "--to", "李科长", "--notice", notice, "--date", "2026-11-03",
+               "--due", "2026-11-06")[0] == 0
+    code, out, _ = cli("supervise", "list", "--overdue")
+    assert code == 0 and "#1" in out and "[已逾期]" in out
+    assert cli("supervise", "answer", 1, "--text", "已整改", "--date", "2026-11-05", user="李科长")[0] == 0
+    assert cli("supervise", "close", 1, "--note", "同意", "--date", "2026-11-06")[0] == 0
+    code, out, _ = cli("supervise", "list", "--json")
+    steps = json.loads(out)[0]["steps"]
+    assert [s["kind"] for s in steps] == ["立项", "交办", "反馈", "办结"]
+    assert [s["actor"] for s in steps] == ["督导甲", "王老师", "李科长", "王老师"]
+    code, out, _ = cli("audit", "--json")
+    assert code == 0
+
+
+def test_the_command_line_calendar_assessment_and_settings(cli):
+    code, out, _ = cli("calendar", "--period", "2026Q3", "--today", "2026-10-05", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["due"] == "2026-10-10" and data["due_soon"][0]["period"] == "2026Q3"
+    assert all(d["state"] == "未报" and not d["overdue"] for d in data["departments"])
+    assert cli("calendar", "--period", "2026Q9")[0] == 2
+    assert cli("settings", "--due-date", "2026Q3=2026-10-03")[0] == 0
+    data = json.loads(cli("calendar", "--period", "2026Q3", "--today", "2026-10-05", "--json")[1])
+    assert data["due"] == "2026-10-03" and all(d["overdue"] for d in data["departments"])
+    code, _, err = cli("settings", "--weight", "luck=10")
+    assert code == 2 and "luck" in err
+    code, out, _ = cli("assess", "--year", 2026, "--today", "2026-11-20", "--department", "区教委")
+    assert code == 0 and "措施13·2026年：完成度 0%（未报）" in out and "考核得分" in out
+    assert cli("assess", "--year", 2026, "--department", "区外星局")[0] == 2
