@@ -32,7 +32,9 @@ def workbook(db, tmp_path):
 
 def test_sheets_and_row_counts(workbook):
     wb, counts = workbook
-    assert wb.sheetnames == ["年度目标进度安排表", "指标", "进展明细", "督办清单"]
+    assert wb.sheetnames == ["年度目标进度安排表", "指标", "进展明细", "督办清单", "督办事项", "2026年考核",
+                             "2026年考核依据"]
+    assert counts["2026年考核"] == 45 and counts["督办事项"] == 0
     assert counts["年度目标进度安排表"] == 20 and counts["进展明细"] == 2 and 40 <= counts["指标"] <= 80
 
 
@@ -95,3 +97,33 @@ def test_cli_export(data_dir, tmp_path, capsys):
     assert load_workbook(tmp_path / "a.xlsx")["年度目标进度安排表"].cell(2, 7).value == "2025年进展"
     assert main(["export", "--out", str(tmp_path / "a.xls")]) == 2
     assert main(["export", "--out", str(tmp_path / "b.xlsx"), "--year", "2030"]) == 2
+
+
+def test_supervision_items_and_the_assessment_in_the_workbook(db, tmp_path):
+    """Each 督办 item with its whole history; each department's score with its components and its records."""
+    from qjgb_desktop.services import supervision
+
+    with db.sessions.begin() as s:
+        tid = svc.target_id_for(s, 13, 2026)
+        item = supervision.open_item(s, "督导甲", date(2026, 7, 1), target_id=tid, reason="进度偏慢")
+        supervision.assign(s, item.id, "督导甲", date(2026, 7, 2), "区教委 李科长", feedback_due=date(2026, 7, 9))
+        supervision.answer(s, item.id, "李科长", date(2026, 7, 8), "已整改=完成")
+        supervision.close(s, item.id, "督导甲", date(2026, 7, 10), "同意办结")
+    out = tmp_path / "进度.xlsx"
+    with db.sessions() as s:
+        export_workbook(s, out, today=TODAY)
+    wb = load_workbook(out)
+    ws = wb["督办事项"]
+    row = [c.value for c in ws[2]]
+    assert row[:5] == [1, "区教委", "措施13·2026年", "进度偏慢", "办结"]
+    assert row[8].splitlines() == ["2026-07-01 立项（督导甲）：进度偏慢",
+                                   "2026-07-02 交办（督导甲）：交办给 区教委 李科长；反馈期限 2026-07-09",
+                                   "2026-07-08 反馈（李科长）：已整改=完成", "2026-07-10 办结（督导甲）：同意办结"]
+    scores = wb["2026年考核"]
+    header = [c.value for c in scores[1]]
+    assert header == ["排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率", "说明"]
+    edu = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[1] == "区教委")
+    assert edu[6] == 100 and "督办 1 项，办结 1 项" in edu[7]
+    assert any(r[1] == "考核规则" and "权重" in r[7] for r in scores.iter_rows(min_row=2, values_only=True))
+    basis = [r for r in wb["2026年考核依据"].iter_rows(min_row=2, values_only=True) if r[0] == "区教委"]
+    assert any(r[1] == "督办办结率" and r[2].startswith("督办 #1 措施13·2026年：办结") for r in basis)

@@ -1,4 +1,5 @@
-"""Excel for leaders (导出): the annex table with the year's progress, indicators, every report, the 督办 list.
+"""Excel for leaders (导出): the annex table with the year's progress, indicators, every report, the 督办 list,
+the 督办 items with their steps, and the year's 考核 with the records behind every score.
 
 Written with openpyxl's write-only mode (rows streamed, constant memory) so 100,000 reports export quickly.
 Made for printing: Chinese headers, widths, wrapped text, frozen headers, A4 landscape with the header rows
@@ -199,7 +200,9 @@ def export_workbook(session: Session, out: Path, year: int | None = None, today:
     counts = {"年度目标进度安排表": _annex(wb, styles, session, snap, year),
               "指标": _indicators(wb, styles, session, tree),
               "进展明细": _reports(wb, styles, session, progress),
-              "督办清单": _follow_ups(wb, styles, snap)}
+              "督办清单": _follow_ups(wb, styles, snap),
+              "督办事项": _supervision_items(wb, styles, session, today)}
+    counts.update(_assessment(wb, styles, session, year, today))
     try:
         save_workbook(wb, Path(out))
     except BaseException:
@@ -361,3 +364,46 @@ def _follow_ups(wb, st: _Styles, snap) -> int:
                       [wrap, wrap, center, st(fill=STATE_FILLS.get(f.state), align=CENTER), percent, day, center])
             n += 1
     return n
+
+
+def _supervision_items(wb, st: _Styles, session: Session, today: date) -> int:
+    from .supervision import list_items
+
+    sheet = _Sheet(wb, st, "督办事项", [6, 14, 13, 24, 8, 11, 11, 11, 52], "1:1", "C2", mark_col=8)
+    _header(sheet, [["编号", "督办部门", "事项", "立项原因", "当前环节", "立项日期", "反馈期限", "办结日期", "办理经过"]])
+    wrap, center, day = st(), st(align=CENTER), st(number_format="yyyy-mm-dd", align=CENTER)
+    late = st(fill=STATE_FILLS["滞后"], align=CENTER)
+    n = 0
+    for item in reversed(list_items(session, today)):  # oldest first, as a register reads
+        history = "\n".join(f"{s.day.isoformat()} {s.kind}（{s.actor}）" + (f"：{s.summary()}" if s.summary() else "")
+                            for s in item.steps)
+        stage = item.stage + ("（逾期未反馈）" if item.overdue else "")
+        sheet.add([item.id, item.department, item.subject, item.reason, stage, item.opened_on,
+                   item.feedback_due if item.stage != "办结" else None, item.closed_on, history],
+                  [center, wrap, wrap, wrap, late if item.overdue else center, day, day, day, wrap])
+        n += 1
+    return n
+
+
+def _assessment(wb, st: _Styles, session: Session, year: int, today: date) -> dict[str, int]:
+    from .assessment import LABELS, assess, rule_text
+
+    scores = assess(session, year, today)
+    sheet = _Sheet(wb, st, f"{year}年考核", [6, 22, 9, 14, 14, 14, 14, 60], "1:1", "C2", mark_col=7)
+    _header(sheet, [["排名", "部门", "总分", *LABELS.values(), "说明"]])
+    wrap, center, number = st(), st(align=CENTER), st(number_format="0.0", align=CENTER)
+    for x in scores:
+        sheet.add([x.rank, x.department, x.total,
+                   *[c.score if c.counted else "不计" for c in x.components],
+                   "；".join(f"{c.label}：{c.basis}" for c in x.components)],
+                  [center, wrap, number, number, number, number, number, wrap])
+    sheet.add(["", "考核规则", "", "", "", "", "", rule_text(session)], [wrap] * 8)
+    basis = _Sheet(wb, st, f"{year}年考核依据", [22, 14, 100], "1:1", "A2", mark_col=2)
+    _header(basis, [["部门", "考核项", "依据（逐条记录）"]])
+    n = 0
+    for x in scores:
+        for c in x.components:
+            for line in c.records or [c.basis]:
+                basis.add([x.department, c.label, line], [wrap, wrap, wrap])
+                n += 1
+    return {f"{year}年考核": len(scores), f"{year}年考核依据": n}
