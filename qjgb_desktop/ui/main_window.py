@@ -44,6 +44,7 @@ from .lazy_tab import LazyTab
 from .plan_view import NameDelegate, PlanTreeView, StateDelegate
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
+from .supervision_items import SupervisionItemsPanel
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
 # Splitters as remembered; "2": the layout whose right pane no longer holds the tree narrow starts afresh.
@@ -93,6 +94,9 @@ class MainWindow(QMainWindow):
         self.bottom_tabs.addTab(_scrolled(self.evidence), "佐证材料")
         self.indicator_chart = LazyTab(self._make_indicator_chart)
         self.bottom_tabs.addTab(self.indicator_chart, "指标图")
+        self.target_items = SupervisionItemsPanel(self.ctx, target_mode=True)
+        self.target_items.setObjectName("targetSupervision")
+        self.bottom_tabs.addTab(self.target_items, "督办")
         self._indicator_rows: tuple[list, list] | None = None
         # Said when a jump from 督办, 部门 or 总览 had to clear a filter to show its row (with the way back).
         self.filter_notice = QLabel(objectName="filterNotice")
@@ -131,12 +135,19 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.filter_notice)
         layout.addWidget(self.splitter, 1)
         self.follow_up = FollowUpView()
+        self.items = SupervisionItemsPanel(self.ctx)
+        self.items.pick_target = lambda: (self._find_target(self.follow_up.selected_target_id())
+                                          if self.follow_up.selected_target_id() else self._target_for_entry())
+        follow_split = QSplitter(Qt.Orientation.Vertical, objectName="followUpSplitter")
+        follow_split.addWidget(self.follow_up)
+        follow_split.addWidget(self.items)
+        follow_split.setChildrenCollapsible(False)
         self.departments = DepartmentView()
         self.dashboard = LazyTab(self._make_dashboard)
         self.indicators = LazyTab(self._make_indicator_page)
         self.tabs = QTabWidget(objectName="mainTabs")
         self.tabs.addTab(plan_tab, "计划")
-        self.tabs.addTab(self.follow_up, "督办")
+        self.tabs.addTab(follow_split, "督办")
         self.tabs.addTab(self.departments, "部门")
         self.tabs.addTab(self.dashboard, "总览")
         self.tabs.addTab(self.indicators, "指标")
@@ -163,6 +174,7 @@ class MainWindow(QMainWindow):
             lambda report, files: self.evidence.attach_files(files, self._find_target(report.target_id),
                                                              report_id=report.id))
         self.follow_up.target_activated.connect(self.select_target)
+        self.items.target_activated.connect(self.select_target)
         self.departments.target_activated.connect(self.select_target)
         self.ctx.database_ready.connect(self._on_database_ready)
         self.ctx.status_ready.connect(self._on_status)
@@ -183,6 +195,7 @@ class MainWindow(QMainWindow):
         if tree:
             self.model.set_tree(tree)
             self.filter_bar.set_choices(departments_by_load(tree), tree.years)
+            self.items.set_departments([d.name for d in departments_by_load(tree)])
             self._update_column_samples()
         self.detail.set_tree(tree)
         self._after_filter()
@@ -632,6 +645,7 @@ class MainWindow(QMainWindow):
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.detail.show_node(current.data(NodeRole) if current.isValid() else None)
+        self.target_items.set_target(self._target_for_entry())
         self._load_selection_data()
 
     # -- menus -----------------------------------------------------------------------------------

@@ -1,9 +1,21 @@
 """用户与预警设置: who is working at this PC, the light thresholds, the reporting period scheme, administrators;
-and the first-start question of who works here (UserDialog)."""
+the reporting calendar (days to report after a period, periods due otherwise, days to answer a 督办 notice) and the
+考核 weights; and the first-start question of who works here (UserDialog)."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QComboBox, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
+from datetime import date
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from ..domain.periods import SCHEMES
 from .dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
@@ -14,6 +26,15 @@ def _margin_box(value: float, name: str) -> BoundedDoubleSpinBox:
     box.setRange(0, 100)
     box.setDecimals(0)
     box.setSuffix(" 个百分点")
+    box.setValue(value)
+    return box
+
+
+def _count_box(value: float, low: int, high: int, suffix: str, name: str) -> BoundedDoubleSpinBox:
+    box = BoundedDoubleSpinBox(objectName=name)
+    box.setRange(low, high)
+    box.setDecimals(0)
+    box.setSuffix(suffix)
     box.setValue(value)
     return box
 
@@ -107,8 +128,18 @@ class SettingsDialog(GuardedDialog):
         self.new_admin = QLineEdit(objectName="newAdmin")
         self.new_admin.setPlaceholderText("姓名（第一位管理员可由任何人指定，之后须由管理员添加）")
         self.errors = error_banner("settingsErrors")
+        self.due_days = _count_box(current.due_days, 0, 90, " 天", "dueDays")
+        self.feedback_days = _count_box(current.feedback_days, 1, 60, " 天", "feedbackDays")
+        self.overrides = QLineEdit("，".join(f"{k}={v}" for k, v in current.due_overrides.items()),
+                                   objectName="dueOverrides")
+        self.overrides.setPlaceholderText("如 2026Q4=2027-01-15，多个用逗号分开；不填则都按天数计算")
+        from ..services.assessment import LABELS
+
+        self.weights = {key: _count_box(current.weights[key], 0, 100, "", f"weight_{key}") for key in LABELS}
         self.numbers = [NumberField(self.green, "正常阈值"), NumberField(self.yellow, "关注阈值"),
-                        NumberField(self.max_mb, "单个佐证文件上限")]
+                        NumberField(self.max_mb, "单个佐证文件上限"), NumberField(self.due_days, "报送期限"),
+                        NumberField(self.feedback_days, "督办反馈期限"),
+                        *[NumberField(box, f"{LABELS[k]}权重") for k, box in self.weights.items()]]
 
         form = QFormLayout()
         form.addRow("当前用户（记入留痕）", self.user)
@@ -119,16 +150,46 @@ class SettingsDialog(GuardedDialog):
         form.addRow("单个佐证文件上限", self.numbers[2])
         form.addRow("管理员", QLabel("、".join(current.admins) or "尚未指定"))
         form.addRow("添加管理员", self.new_admin)
+        calendar = QFormLayout()
+        calendar.addRow("报送截止：周期结束后", self.numbers[3])
+        calendar.addRow("个别周期另定截止日期", self.overrides)
+        calendar.addRow("督办通知要求反馈：", self.numbers[4])
+        note = QLabel("考核得分 = Σ（各项得分 × 权重）÷ Σ权重；权重为 0 的项目不计。")
+        note.setWordWrap(True)
+        calendar.addRow(note)
+        for number, key in zip(self.numbers[5:], self.weights):
+            calendar.addRow(f"考核权重：{LABELS[key]}", number)
+        self.pages = QTabWidget(objectName="settingsPages")
+        for layout_, title in ((form, "用户与预警"), (calendar, "报送与考核")):
+            page = QWidget()
+            page.setLayout(layout_)
+            self.pages.addTab(page, title)
         buttons = save_cancel(self, "保存")
         layout = QVBoxLayout(self)
         layout.addWidget(self.errors)
-        layout.addLayout(form)
+        layout.addWidget(self.pages)
         layout.addWidget(buttons)
         self.remember_state()
 
     def form_state(self) -> object:
         return (self.user.text(), self.department.currentText(), self.green.value(), self.yellow.value(),
-                self.scheme.currentData(), self.max_mb.value(), self.new_admin.text())
+                self.scheme.currentData(), self.max_mb.value(), self.new_admin.text(), self.due_days.value(),
+                self.feedback_days.value(), self.overrides.text(), *[b.value() for b in self.weights.values()])
+
+    def _overrides(self) -> dict[str, date | None]:
+        """The 另定 field as {period: date}; periods removed from it go back to the rule (None)."""
+        import re
+
+        from ..services.settings import SettingError
+
+        out: dict[str, date | None] = {}
+        for part in filter(None, (p.strip() for p in re.split(r"[,，;；\s]+", self.overrides.text()))):
+            code, sep, day = part.partition("=")
+            try:
+                out[code.strip().upper()] = date.fromisoformat(day.strip())
+            except ValueError:
+                raise SettingError(f"另定截止日期“{part}”应形如 2026Q4=2027-01-15") from None
+        return out
 
     def accept(self) -> None:
         from ..services.settings import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
@@ -141,10 +202,20 @@ class SettingsDialog(GuardedDialog):
         self.ctx.set_user(self.user.text(), self.department.currentText())
         actor = self.ctx.user
 
+        from ..services import settings as svc
+
         def save(session) -> None:
             set_thresholds(session, self.green.value(), self.yellow.value(), actor)
             set_scheme(session, self.scheme.currentData(), actor)
             set_max_evidence_mb(session, self.max_mb.value(), actor)
+            svc.set_due_days(session, self.due_days.value(), actor)
+            svc.set_feedback_days(session, self.feedback_days.value(), actor)
+            wanted = self._overrides()
+            for code in set(svc.load_settings(session).due_overrides) - set(wanted):
+                svc.set_due_override(session, code, None, actor)
+            for code, day in wanted.items():
+                svc.set_due_override(session, code, day, actor)
+            svc.set_weights(session, {k: b.value() for k, b in self.weights.items()}, actor)
             if self.new_admin.text().strip():
                 add_admin(session, self.new_admin.text(), actor)
         try:

@@ -112,6 +112,11 @@ class FollowUpView(QWidget):
         if target_id is not None:
             self.target_activated.emit(int(target_id))
 
+    def selected_target_id(self) -> int | None:
+        index = self.view.currentIndex()
+        target_id = index.siblingAtColumn(0).data(TargetIdRole) if index.isValid() else None
+        return int(target_id) if target_id is not None else None
+
 
 class DepartmentView(QWidget):
     """部门: every department with its figures as lead and as cooperating; its targets on the right.
