@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -32,6 +32,8 @@ def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
     from qjgb_desktop.services.database import open_database
     from qjgb_desktop.services.plan_query import plan_tree
     from qjgb_desktop.services.status import compute_status
+    from qjgb_desktop.store.models import ProgressReport
+    from sqlalchemy import update
 
     rng = random.Random(seed)
     db = open_database()
@@ -63,14 +65,52 @@ def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
                                        percent=percent, done=rng.choice(DONE),
                                        problems=rng.choice(PROBLEMS) if lag >= 18 else "",
                                        next_steps=rng.choice(NEXT) if lag >= 18 else "")
+                    # Entered on the report date or some days later (some after the period's due date), so the
+                    # reporting calendar and 考核 have on-time and late reports to show.
+                    entered = datetime.combine(day, time(9, 30)) + timedelta(days=rng.choice([0, 0, 1, 3, 6, 16, 24]))
+                    entered = min(entered, datetime.combine(today, time(9, 0)))
                     with db.sessions.begin() as s:
-                        svc.add_report(s, t.id, data, "演示数据", today)
+                        view = svc.add_report(s, t.id, data, "演示数据", today)
+                        s.execute(update(ProgressReport).where(ProgressReport.id == view.id)
+                                  .values(created_at=entered))
                     n += 1
+                    if m.cooperating and day.year == today.year and rng.random() < 0.5:
+                        partner = rng.choice(m.cooperating)
+                        data.department, data.reporter = partner, rng.choice(["陈静", "刘洋", "孙悦"])
+                        data.done = rng.choice(DONE)
+                        with db.sessions.begin() as s:
+                            view = svc.add_report(s, t.id, data, "演示数据", today)
+                            s.execute(update(ProgressReport).where(ProgressReport.id == view.id)
+                                      .values(created_at=entered + timedelta(days=rng.choice([0, 2, 12]))))
+                        n += 1
+        _supervision(db, today, rng)
         with db.sessions() as s:
             compute_status(s, today)  # the demo must open cleanly
     finally:
         db.close()
     return n
+
+
+def _supervision(db, today: date, rng: random.Random) -> None:
+    """督办 items at every stage: opened for the lagging targets ten days ago, most sent, some answered, closed or
+    continued."""
+    from qjgb_desktop.services import supervision as sv
+
+    start = today - timedelta(days=10)
+    with db.sessions.begin() as s:
+        items = sv.open_from_follow_ups(s, "督导室 周明", start)
+    for i, item in enumerate(items):
+        with db.sessions.begin() as s:
+            if i % 5 == 4:
+                continue  # still only 立项
+            sv.assign(s, item.id, "督导室 周明", start + timedelta(days=1), f"{item.department} 联络员")
+            if i % 5 in (1, 2, 3):
+                sv.answer(s, item.id, f"{item.department} 联络员", start + timedelta(days=rng.randrange(3, 8)),
+                          rng.choice(["已补报本季度进展并上传会议纪要。", "已制定整改方案，明确完成时限。"]))
+            if i % 5 == 2:
+                sv.close(s, item.id, "督导室 周明", today - timedelta(days=1), "整改到位，同意办结。")
+            elif i % 5 == 3:
+                sv.continue_item(s, item.id, "督导室 周明", today - timedelta(days=1), "佐证材料不足，请补充。")
 
 
 def main() -> int:

@@ -189,7 +189,8 @@ def open_from_follow_ups(session: Session, actor: str, today: date, department: 
             busy = session.scalar(select(SupervisionItem.id).where(
                 SupervisionItem.yearly_target_id == f.target_id, SupervisionItem.stage.in_(OPEN_STAGES)))
             if busy is None and f.state in NEEDS_FOLLOW_UP:
-                since = f"，{f.days_since_report} 天未报" if f.days_since_report is not None else ""
+                since = ("，从未填报" if f.days_since_report is None else
+                         f"，{f.days_since_report} 天未报" if f.days_since_report > 0 else "")
                 made.append(open_item(session, actor, today, target_id=f.target_id, origin="target",
                                       reason=f"{f.state}（完成度 {f.percent}%{since}）"))
     return made

@@ -78,7 +78,10 @@ class SupervisionItemsPanel(QWidget):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        self.table.verticalHeader().hide()
+        rows = self.table.verticalHeader()
+        rows.hide()
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # one line per item, as in the other lists
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(len(self.HEADERS) - 1, QHeaderView.ResizeMode.Stretch)
@@ -112,7 +115,7 @@ class SupervisionItemsPanel(QWidget):
         split.setStretchFactor(1, 2)
         split.setChildrenCollapsible(False)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setContentsMargins(0, 0, 0, 0) if target_mode else layout.setContentsMargins(9, 0, 9, 6)
         layout.addLayout(top)
         layout.addLayout(row)
         layout.addWidget(split, 1)
@@ -176,7 +179,8 @@ class SupervisionItemsPanel(QWidget):
             self.model.appendRow(cells)
         late = sum(i.overdue for i in items)
         open_ = sum(i.stage != "办结" for i in items)
-        self.summary.setText(f"{len(items)} 项，未办结 {open_} 项" + (f"，逾期未反馈 {late} 项" if late else ""))
+        self.summary.setText(("" if self.target_mode else "督办事项：") + f"{len(items)} 项，未办结 {open_} 项"
+                             + (f"，逾期未反馈 {late} 项" if late else "") + ("。双击一行可在计划中查看。" if items else ""))
         ids = [i.id for i in items]
         if chosen_id in ids:
             self.table.selectRow(ids.index(chosen_id))
