@@ -11,9 +11,13 @@ import json
 import sys
 from pathlib import Path
 
-from . import __version__, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
+from . import __version__, cli_documents, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
+
+
+# The window's tabs by index: 计划 督办 部门 总览 指标 填报日历 考核.
+SCREENSHOT_TABS = {"plan": 0, "followup": 1, "departments": 2, "calendar": 5, "assessment": 6}
 
 
 class ChineseArgumentParser(argparse.ArgumentParser):
@@ -59,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
     cli_evidence.add_parsers(sub, common, ChineseArgumentParser)
     cli_excel.add_parsers(sub, common, ChineseArgumentParser)
+    cli_documents.add_parsers(sub, common, ChineseArgumentParser)
     cli_supervision.add_parsers(sub, common, ChineseArgumentParser)
 
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
@@ -69,8 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     shot.add_argument("--year", type=cli_progress.whole_number, help="按年度筛选")
     shot.add_argument("--search", help="关键词筛选")
     shot.add_argument("--today", type=cli_progress.iso_date, help="按这一天计算红黄绿灯（默认今天）")
-    shot.add_argument("--tab", choices=["plan", "followup", "departments"], default="plan",
-                      help="显示的页：plan 计划，followup 督办，departments 部门")
+    shot.add_argument("--tab", choices=list(SCREENSHOT_TABS), default="plan",
+                      help="显示的页：plan 计划，followup 督办，departments 部门，calendar 填报日历，assessment 考核")
     return parser
 
 
@@ -129,6 +134,8 @@ def _main(argv: list[str] | None) -> int:
             return cli_evidence.run(args, _open)
         if command in cli_excel.COMMANDS:
             return cli_excel.run(args, _open)
+        if command in cli_documents.COMMANDS:
+            return cli_documents.run(args, _open)
         if command in cli_supervision.COMMANDS:
             return cli_supervision.run(args, _open)
     except _Failure as exc:
@@ -284,4 +291,4 @@ def _screenshot(args) -> int:
 
     return screenshot(args.out, select=args.select, size=(width, height),
                       filters={"department": args.department, "year": args.year, "search": args.search},
-                      today=args.today, tab=["plan", "followup", "departments"].index(args.tab))
+                      today=args.today, tab=SCREENSHOT_TABS[args.tab])

@@ -44,6 +44,8 @@ from .lazy_tab import LazyTab
 from .plan_view import NameDelegate, PlanTreeView, StateDelegate
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
+from .assessment_panel import AssessmentPanel
+from .calendar_panel import CalendarPanel
 from .supervision_items import SupervisionItemsPanel
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
@@ -151,6 +153,10 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.departments, "部门")
         self.tabs.addTab(self.dashboard, "总览")
         self.tabs.addTab(self.indicators, "指标")
+        self.calendar = CalendarPanel(self.ctx)
+        self.assessment = AssessmentPanel(self.ctx)
+        self.tabs.addTab(self.calendar, "填报日历")
+        self.tabs.addTab(self.assessment, "考核")
         self.setCentralWidget(self.tabs)
         self.count_label = QLabel()
         self.context_label = QLabel()
@@ -175,6 +181,7 @@ class MainWindow(QMainWindow):
                                                              report_id=report.id))
         self.follow_up.target_activated.connect(self.select_target)
         self.items.target_activated.connect(self.select_target)
+        self.calendar.target_activated.connect(self.select_target)
         self.departments.target_activated.connect(self.select_target)
         self.ctx.database_ready.connect(self._on_database_ready)
         self.ctx.status_ready.connect(self._on_status)
@@ -292,6 +299,8 @@ class MainWindow(QMainWindow):
     def _on_data_changed(self) -> None:
         self.ctx.refresh_status(self.model.tree())
         self._load_selection_data()
+        self.calendar.reload()
+        self.assessment.reload()
 
     def _on_status(self, snap) -> None:
         self.model.set_status(snap, self.filter_bar.year.currentData())
