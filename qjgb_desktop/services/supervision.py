@@ -175,15 +175,17 @@ def open_item(session: Session, actor: str, day: date, *, target_id: int | None 
     return _view(item, day)
 
 
-def open_from_follow_ups(session: Session, actor: str, today: date, department: str | None = None
+def open_from_follow_ups(session: Session, actor: str, today: date, department: str | set[str] | None = None
                          ) -> list[ItemView]:
-    """立项 for every target now needing follow-up (滞后, 逾期, 未填报) that has no open item yet."""
+    """立项 for every target now needing follow-up (滞后, 逾期, 未填报) that has no open item yet; for one lead
+    department, a set of them, or all."""
     from .status import compute_status, follow_ups
 
     snap = compute_status(session, today)
+    wanted = {department} if isinstance(department, str) else department
     made = []
     for dept, items in follow_ups(snap).items():
-        if department and dept != department:
+        if wanted is not None and dept not in wanted:
             continue
         for f in items:
             busy = session.scalar(select(SupervisionItem.id).where(
@@ -281,6 +283,17 @@ def continue_item(session: Session, item_id: int, actor: str, day: date, note: s
     if due < day:
         raise SupervisionError(f"反馈期限 {due.isoformat()} 早于 {day.isoformat()}")
     return _step(session, item, CONTINUED, actor, day, note=note, feedback_due=due)
+
+
+def assign_notices(session: Session, actor: str, day: date, notices: dict[str, Path]) -> list[ItemView]:
+    """A 督办通知单 sent to each department: its lagging targets without an item are opened first, then every item of
+    the department still at 立项 is recorded as 交办 to the department, with that notice's file."""
+    open_from_follow_ups(session, actor, day, department=set(notices))
+    sent = []
+    for department, path in notices.items():
+        for item in list_items(session, day, department=department, stage=OPENED):
+            sent.append(assign(session, item.id, actor, day, department, notice=path))
+    return sent
 
 
 def _feedback_due(session: Session, day: date) -> date:

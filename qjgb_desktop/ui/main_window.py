@@ -672,6 +672,9 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "下发填报模板…", lambda: self._excel("ask_and_send_templates"))
         self._action(file_menu, "导入交回的模板…", lambda: self._excel("import_returns"))
         file_menu.addSeparator()
+        self._action(file_menu, "生成进展报告（Word）…", lambda: self._document("generate_report"))
+        self._action(file_menu, "生成督办通知单（Word）…", lambda: self._document("generate_notices"))
+        file_menu.addSeparator()
         self._action(file_menu, "打开数据文件夹", self._open_data_dir)
         file_menu.addSeparator()
         self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
@@ -705,6 +708,15 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
             return None
         return getattr(excel_dialogs, name)(self)
+
+    def _document(self, name: str):
+        """Word documents live in ui/document_dialogs (python-docx is imported only when one is made)."""
+        from . import document_dialogs
+
+        if self.ctx.db is None:
+            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
+            return None
+        return getattr(document_dialogs, name)(self)
 
     def _open_data_dir(self) -> None:
         if self._data_dir:
