@@ -4,7 +4,8 @@
 #   bash tools/setup.sh test  [pytest arguments]  install with test tools, then run all tests (pytest)
 # Installs what a fresh machine lacks: Qt's system libraries, a Chinese font, Python's venv module
 # (apt-get, as root or through sudo), then the program into .venv (pip install -e).
-# Test mode also installs LibreOffice (headless, with python3-uno), Gnumeric and poppler-utils for the Excel tests.
+# Test mode also installs LibreOffice Calc and Writer (headless, with python3-uno), Gnumeric and poppler-utils for the
+# Excel and Word tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-start}
@@ -24,6 +25,9 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     # (a desktop LibreOffice's libreoffice-calc does as well: the -nogui one would replace it)
     dpkg -s libreoffice-calc >/dev/null 2>&1 || dpkg -s libreoffice-calc-nogui >/dev/null 2>&1 \
       || need+=(libreoffice-calc-nogui)
+    # and the Word reports: Writer converts them to PDF, where pdftotext checks every heading
+    dpkg -s libreoffice-writer >/dev/null 2>&1 || dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 \
+      || need+=(libreoffice-writer-nogui)
     for pkg in gnumeric poppler-utils python3-uno; do
       dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done

@@ -1,0 +1,109 @@
+"""督办通知单 (.docx): one per lead department, listing its targets that need chasing today (滞后, 逾期, 未填报:
+status_core.follow_ups) with the latest report on each, and the date its answer is due (calendar.feedback_deadline,
+a setting). A department with nothing to chase gets no notice.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from .docx_official import OfficialDocument, chinese_date
+from .plan_query import plan_tree
+from .progress import list_reports
+from .settings import load_settings
+from .status import FollowUp, compute_status, follow_ups
+
+EXCERPT_CHARS = 150
+_UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
+
+
+class NoticeError(ValueError):
+    """A request the user can fix (an unknown department); the message names the value."""
+
+
+def notice_path(out_dir: Path, department: str, today: date) -> Path:
+    """督办通知单-<部门>-<日期>.docx, with what Windows refuses in a file name replaced."""
+    name = _UNSAFE.sub("_", department).strip(" .") or "_"
+    return Path(out_dir) / f"督办通知单-{name}-{today.isoformat()}.docx"
+
+
+def feedback_due(session: Session, today: date) -> date:
+    from .calendar import feedback_deadline
+
+    return feedback_deadline(load_settings(session), today)
+
+
+def _period(code: str) -> str:
+    from ..domain.periods import PeriodError, parse_period
+    from .word_report import period_label
+
+    try:
+        return period_label(parse_period(code))
+    except PeriodError:
+        return code
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def write_notices(session: Session, out_dir: Path, *, department: str | None = None, today: date,
+                  issuer: str = "") -> list[Path]:
+    """The notices for one department or (department None) every lead department with something to chase;
+    returns the files written, none for a department with nothing to chase."""
+    tree = plan_tree(session)
+    if tree is None:
+        raise NoticeError("数据库中没有计划，请先运行 qjgb init")
+    if department is not None and department not in tree.departments:
+        raise NoticeError(f"没有名为“{department}”的部门（计划中的部门可用 qjgb plan 查看）")
+    snap = compute_status(session, today, tree)
+    due = feedback_due(session, today)
+    written = []
+    for dept, items in follow_ups(snap).items():
+        if department is not None and dept != department:
+            continue
+        doc = _notice(session, tree, dept, items, today, due, issuer)
+        written.append(doc.save(notice_path(out_dir, dept, today)))
+    return written
+
+
+def _notice(session: Session, tree, department: str, items: list[FollowUp], today: date, due: date,
+            issuer: str) -> OfficialDocument:
+    doc = OfficialDocument()
+    doc.title("督办通知单")
+    doc.recipient(department)
+    states = "、".join(dict.fromkeys(f.state for f in items))
+    doc.paragraph(f"根据《{tree.title}》推进情况监测，截至{chinese_date(today)}，你单位牵头的以下{len(items)}项"
+                  f"年度目标处于{states}状态，现予督办。")
+    latest = {f.target_id: next(iter(list_reports(session, target_id=f.target_id)), None) for f in items}
+    rows = []
+    for n, f in enumerate(items, 1):
+        r = latest[f.target_id]
+        last = f"{r.report_date.isoformat()} {r.status} {r.percent}%" if r else "尚无报送"
+        rows.append([n, f"措施{f.measure_no} {f.measure_title}", f.year, f.state, last,
+                     f.days_since_report if f.days_since_report is not None else "—"])
+    doc.table(["序号", "改革措施", "年度", "状态", "最近一次报送", "距今天数"], rows, [0.8, 4.6, 1.4, 1.5, 3.6, 1.4],
+              title="需督办的年度目标", center={0, 2, 3, 5})
+    for f in items:
+        measure = tree.measure(f.measure_no)
+        target = next((t for t in measure.targets if t.id == f.target_id), None) if measure else None
+        doc.heading3(f"措施{f.measure_no} {f.measure_title}（{f.year}年度，{f.state}）")
+        if target is not None:
+            doc.paragraph(target.text, lead="年度目标：")
+        r = latest[f.target_id]
+        if r is None:
+            doc.paragraph("本年度目标尚无任何进展报送。", lead="最近一次报送：")
+            continue
+        days = f"，距今{f.days_since_report}天" if f.days_since_report is not None else ""
+        doc.paragraph(f"{chinese_date(r.report_date)}（{_period(r.period)}，{r.department}），填报状态“{r.status}”，"
+                      f"完成度{r.percent}%{days}。", lead="最近一次报送：")
+        doc.paragraph(excerpt(r.done) if r.done.strip() else "（未填写）", lead="工作进展（摘要）：")
+    doc.paragraph(f"请于{chinese_date(due)}前，将上述目标的推进情况、存在问题及整改措施书面反馈，并按期报送进展。",
+                  lead="反馈要求：")
+    doc.signature(today, issuer)
+    return doc
