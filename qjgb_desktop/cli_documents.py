@@ -33,6 +33,8 @@ def add_parsers(sub, common, parser_class) -> None:
     notice.add_argument("--out", required=True, type=Path, help="输出文件夹")
     notice.add_argument("--today", type=iso_date, help="按这一天计算（默认今天）")
     notice.add_argument("--issuer", default="", help="落款单位（默认不写落款单位，只写日期）")
+    notice.add_argument("--register", action="store_true",
+                        help="同时登记交办：这些部门尚未交办的督办事项附上通知单（没有事项的目标先立项）")
 
 
 def run(args, open_db) -> int:
@@ -76,8 +78,20 @@ def _notice(args, db) -> int:
     except NoticeError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USAGE
+    recorded = []
+    if args.register and written:
+        from .cli_progress import current_user
+        from .services.plan_query import plan_tree
+        from .services.supervision import assign_notices
+        from .services.word_notice import by_department
+
+        with db.sessions.begin() as s:
+            notices = by_department(written, plan_tree(s).departments, args.out, today)
+            recorded = assign_notices(s, current_user(args), today, notices)
     for path in written:
         print(f"已生成：{path}")
+    if recorded:
+        print(f"已登记交办 {len(recorded)} 项督办事项（附通知单）")
     if args.department and not written:
         print(f"{args.department} 截至 {today.isoformat()} 没有需要督办的牵头年度目标（滞后、逾期或未填报），未生成通知单。")
     elif not args.department:

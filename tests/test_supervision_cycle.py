@@ -276,3 +276,13 @@ def test_the_command_line_calendar_assessment_and_settings(cli):
     code, out, _ = cli("assess", "--year", 2026, "--today", "2026-11-20", "--department", "区教委")
     assert code == 0 and "措施13·2026年：完成度 0%（未报）" in out and "考核得分" in out
     assert cli("assess", "--year", 2026, "--department", "区外星局")[0] == 2
+
+
+def test_notices_recorded_as_the_sending_of_each_departments_items(cli, tmp_path):
+    code, out, _ = cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
+    assert code == 0 and "已登记交办" in out
+    items = json.loads(cli("supervise", "list", "--json")[1])
+    assert items and all(i["department"] == "区教委" and i["stage"] == "交办" for i in items)
+    assert all("通知单 督办通知单-区教委-2026-11-20.docx" in i["steps"][-1]["summary"] for i in items)
+    cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
+    assert len(json.loads(cli("supervise", "list", "--json")[1])) == len(items)  # nothing sent twice

@@ -31,6 +31,12 @@ def notice_path(out_dir: Path, department: str, today: date) -> Path:
     return Path(out_dir) / f"督办通知单-{name}-{today.isoformat()}.docx"
 
 
+def by_department(files: list[Path], departments: list[str], out_dir: Path, today: date) -> dict[str, Path]:
+    """Which department each written notice is for (to record it as the 交办 of that department's items)."""
+    wanted = {notice_path(out_dir, d, today): d for d in departments}
+    return {wanted[f]: f for f in files if f in wanted}
+
+
 def feedback_due(session: Session, today: date) -> date:
     from .calendar import feedback_deadline
 

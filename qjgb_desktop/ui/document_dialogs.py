@@ -192,7 +192,7 @@ def generate_notices(window, department: str | None = None, folder: str | None =
 
     def job():
         from ..services.plan_query import plan_tree
-        from ..services.word_notice import notice_path, write_notices
+        from ..services.word_notice import by_department, write_notices
 
         with sessions() as s:
             files = write_notices(s, out_dir, department=department, today=today)
@@ -201,8 +201,7 @@ def generate_notices(window, department: str | None = None, folder: str | None =
         if register and files:
             from ..services.supervision import assign_notices
 
-            by_department = {d: notice_path(out_dir, d, today) for d in names}
-            notices = {d: p for d, p in by_department.items() if p in files}
+            notices = by_department(files, names, out_dir, today)
             with sessions.begin() as s:  # after the files are in place: a 交办 names a notice that exists
                 recorded = assign_notices(s, user, today, notices)
         return files, recorded
