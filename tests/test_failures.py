@@ -151,11 +151,11 @@ def small_disk(tmp_path):
 
 def fill_disk(folder: Path) -> Path:
     filler = folder / "filler"
-    with open(filler, "wb") as fh:
+    # unbuffered: a buffered file would try to write its unwritten rest again when closed, and fail there
+    with open(filler, "wb", buffering=0) as fh:
         try:
-            while True:
+            while True:  # a raw write fills what is left, then the next one fails
                 fh.write(b"\0" * 65536)
-                fh.flush()
         except OSError:
             pass
     return filler
