@@ -43,11 +43,53 @@ def cli(data_dir, capsys):
     return run
 
 
+# The services' tests run on both databases: the single PC's SQLite file and a PostgreSQL server (server mode).
+# `db` is parametrised for every test that asks for it, except window tests (pytest.mark.gui) and the modules below,
+# whose subject is the SQLite file itself (its backups, locks, kills, damaged files, office round trips).
+BACKENDS = ("sqlite", "postgresql")
+SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collection"}
+
+
+def pytest_generate_tests(metafunc):
+    if "db" not in metafunc.fixturenames:
+        return
+    sqlite_only = (metafunc.definition.get_closest_marker("gui") is not None
+                   or metafunc.definition.get_closest_marker("sqlite_only") is not None
+                   or metafunc.module.__name__ in SQLITE_ONLY_MODULES
+                   or "window" in metafunc.fixturenames)
+    metafunc.parametrize("backend", ["sqlite"] if sqlite_only else list(BACKENDS), indirect=True)
+
+
 @pytest.fixture
-def db(data_dir):
+def backend(request):
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    from pg_server import Cluster
+
+    cluster = Cluster.start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture
+def server_url(request, monkeypatch):
+    """A fresh server database as `qjgb init` leaves it, also for child processes (QJGB_DATABASE_URL)."""
+    cluster = request.getfixturevalue("pg_cluster")
+    url = cluster.fresh_database()
+    monkeypatch.setenv("QJGB_DATABASE_URL", url)
+    yield url
+    cluster.drop(url)
+
+
+@pytest.fixture
+def db(data_dir, backend, request):
     from qjgb_desktop.services.database import open_database
 
-    database = open_database()
+    url = request.getfixturevalue("server_url") if backend == "postgresql" else None
+    database = open_database(url)
     yield database
     database.close()
 

@@ -51,6 +51,7 @@ def test_second_open_changes_nothing(data_dir):
         second.close()
 
 
+@pytest.mark.sqlite_only  # the file's own settings / the window's sqlite3 first paint
 def test_sqlite_runs_with_wal_full_sync_and_foreign_keys(db):
     with db.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -149,6 +150,7 @@ def test_opening_a_current_database_does_not_import_alembic(data_dir):
     assert out.stdout.split() == ["current", "False"]
 
 
+@pytest.mark.sqlite_only  # the file's own settings / the window's sqlite3 first paint
 def test_quick_read_gives_the_same_plan_as_the_session(db):
     from qjgb_desktop.services.plan_query import plan_as_dict, plan_tree, plan_tree_quick
 

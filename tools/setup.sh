@@ -5,7 +5,7 @@
 # Installs what a fresh machine lacks: Qt's system libraries, a Chinese font, Python's venv module
 # (apt-get, as root or through sudo), then the program into .venv (pip install -e).
 # Test mode also installs LibreOffice Calc and Writer (headless, with python3-uno), Gnumeric and poppler-utils for the
-# Excel and Word tests.
+# Excel and Word tests, and PostgreSQL for the server-mode tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-start}
@@ -28,7 +28,8 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     # and the Word reports: Writer converts them to PDF, where pdftotext checks every heading
     dpkg -s libreoffice-writer >/dev/null 2>&1 || dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 \
       || need+=(libreoffice-writer-nogui)
-    for pkg in gnumeric poppler-utils python3-uno; do
+    # and PostgreSQL: the services' tests run on a throwaway server too (tests/pg_server.py)
+    for pkg in gnumeric poppler-utils python3-uno postgresql; do
       dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done
   fi

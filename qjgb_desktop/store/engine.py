@@ -1,4 +1,4 @@
-"""Engine and session factories from a database URL.
+"""Engine and session factories from a database URL (a SQLite file, or a PostgreSQL server in server mode).
 
 `Sessions()` opens a session for reading. `Sessions.begin()` is a write: it takes the data folder's write lock
 (store/locks.py), then opens the transaction with `BEGIN IMMEDIATE` on SQLite, so a write that depends on what it
@@ -11,7 +11,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from .locks import lock_path_for, write_lock
@@ -68,12 +68,19 @@ class Sessions:
     def __call__(self) -> Session:
         return self._read()
 
+    @property
+    def server(self) -> bool:
+        """A database server (PostgreSQL) rather than a local file."""
+        return self.engine.dialect.name != "sqlite"
+
     @contextmanager
     def begin(self, purpose: str = "保存", dry_run: bool = False):
         """A write transaction; with dry_run everything is checked the same way and then rolled back."""
         with write_lock(self.lock_file, purpose=purpose), self._write() as session:
             session.begin()
             try:
+                if self.server:
+                    server_write_lock(session, purpose)
                 yield session
             except BaseException:
                 session.rollback()
@@ -81,11 +88,36 @@ class Sessions:
             if dry_run:
                 session.rollback()
             else:
+                if self.server:
+                    session.execute(text(f"NOTIFY {CHANGE_CHANNEL}"))  # delivered to every listener at the commit
                 session.commit()
 
     def write_lock(self, purpose: str = "保存", wait_s: float | None = None):
         """The write lock alone, for work that spans more than one transaction (restore, migration)."""
         return write_lock(self.lock_file, purpose=purpose, **({"wait_s": wait_s} if wait_s is not None else {}))
+
+
+# On a server, every write transaction first takes one transaction-level advisory lock: the same discipline as
+# the data folder's lock plus BEGIN IMMEDIATE on SQLite, for every PC at once. A write that depends on what it
+# reads (correct, delete, close a period, import, a 督办 step) sees the latest committed state and no other writer
+# can change it before the commit. Writes are short (milliseconds), so taking turns costs little; reads never wait.
+WRITE_LOCK_KEY = 0x71_6A_67_62  # "qjgb"
+CHANGE_CHANNEL = "qjgb_changed"
+SERVER_LOCK_WAIT = "30s"
+
+
+def server_write_lock(session: Session, purpose: str = "保存") -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from .locks import LockError
+
+    session.execute(text(f"SET LOCAL lock_timeout = '{SERVER_LOCK_WAIT}'"))
+    try:
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    except OperationalError as exc:
+        if "lock timeout" in str(exc).lower() or "55P03" in str(getattr(exc.orig, "sqlstate", "")):
+            raise LockError(f"服务器上另一项保存操作仍在进行，{purpose}未能开始。请稍后再试。") from exc
+        raise
 
 
 def make_sessionmaker(engine: Engine) -> Sessions:

@@ -193,10 +193,12 @@ class SupervisionItemsPanel(QWidget):
         return self._items.get(index.siblingAtColumn(0).data(ItemIdRole))
 
     def _show_selected(self) -> None:
-        from ..services.supervision import NEXT
-
         item = self.selected_item()
-        allowed = NEXT.get(item.stage, ()) if item else ()
+        allowed = ()
+        if item is not None:  # (imported only then: the window's first paint stays free of SQLAlchemy)
+            from ..services.supervision import NEXT
+
+            allowed = NEXT.get(item.stage, ())
         for kind, button in self.buttons.items():
             button.setEnabled(self.ctx.db is not None and (kind == "open" or kind in allowed))
         if item is None:
