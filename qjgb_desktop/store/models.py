@@ -20,6 +20,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -365,3 +366,44 @@ class SupervisionStep(Base):
     feedback_due: Mapped[date | None] = mapped_column(Date, nullable=True)  # 交办 / 继续督办: answer by
 
     item: Mapped[SupervisionItem] = relationship(back_populates="steps")
+
+
+class StoredBlob(Base):
+    """Server mode: an evidence content kept in the database (content-addressed), its bytes in blob_chunk rows
+    under `upload_id`. On a single PC contents are files in <data>/evidence and this table stays empty."""
+
+    __tablename__ = "stored_blob"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    upload_id: Mapped[str] = mapped_column(String(32), unique=True)
+    size: Mapped[int] = mapped_column(BigInteger)
+    stored_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class BlobChunk(Base):
+    """One piece (at most 1 MiB) of an uploaded content; a content is stored only once all its chunks are in."""
+
+    __tablename__ = "blob_chunk"
+
+    upload_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class UserAccount(Base):
+    """Server mode: an account (登录账户). Roles: 管理员, 督导, 部门填报员 (bound to departments), 只读. Accounts are never
+    deleted, only disabled, so every audit entry keeps naming a known account. With no account at all (a single
+    PC) the program runs account-free."""
+
+    __tablename__ = "user_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    departments: Mapped[list] = mapped_column(JSON, default=list)
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
