@@ -209,8 +209,8 @@ def _progress(args, db) -> int:
         elif cmd == "correct":
             # read under the write lock: a concurrent correction or deletion has either happened or waits
             base = next((r for r in svc.report_history_of(s, args.id) if r.id == args.id), None)
-            if base is None or base.deleted:
-                raise svc.ProgressError(f"报告 {args.id} 不存在或已删除")
+            if base is None:
+                raise svc.ProgressError(f"报告 {args.id} 不存在")
             report = svc.correct_report(s, args.id, _report_input(s, args, base=base), user, date.today())
             done = f"已修订：报告 #{args.id} → #{report.id}（第 {report.revision} 版），旧版本保留在历史中"
         elif cmd == "delete":

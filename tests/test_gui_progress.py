@@ -13,8 +13,13 @@ pytestmark = pytest.mark.gui
 
 def open_form(qtbot, win):
     qtbot.keyClick(win.tree_view, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
-    form = next(w for w in QApplication.topLevelWidgets() if w.objectName() == "reportForm" and w.isVisible())
-    return form
+    return _form_of(win)
+
+
+def _form_of(win):
+    """This window's open report form (a form a previous test left asking whether to discard is not this one)."""
+    return next(w for w in QApplication.topLevelWidgets()
+                if w.objectName() == "reportForm" and w.isVisible() and w.parent() is win)
 
 
 def test_status_columns_show_after_start(window):
@@ -168,3 +173,52 @@ def test_an_indicator_value_entered_on_its_own(qtbot, window):
     settle(window)
     text = window.detail.toPlainText()
     assert "49.1" in text and "达标" in text  # 2026 target ≤ 49.2
+
+
+def _someone_else_corrects(window, report, percent, done):
+    from datetime import date
+
+    from qjgb_desktop.domain.validation import ReportInput
+    from qjgb_desktop.services import progress as svc
+
+    with window.ctx.db.sessions.begin() as s:  # another PC: its own session, straight to the database
+        return svc.correct_report(s, report.id, ReportInput(report.period, report.report_date, report.department,
+                                                            report.reporter, "正常推进", percent, done=done),
+                                  "另一台电脑的李强", date(2026, 7, 2))
+
+
+@pytest.mark.parametrize("choice", ["keepMine", "keepTheirs", "backToForm"])
+def test_two_people_correcting_one_report_never_overwrite_each_other(qtbot, window, choice):
+    add_report(qtbot, window)
+    opened = window.reports.model.report(0)
+    window.reports.correct_button.click()
+    form = _form_of(window)
+    form.percent.setValue(70)
+    form.work_done.setPlainText("我的更正")
+    theirs = _someone_else_corrects(window, opened, 66, "李强的更正")
+    form.accept()
+    dialog = form.conflict
+    assert dialog is not None and dialog.isVisible() and form.isVisible()
+    cells = {(r, c): dialog.table.item(r, c).text() for r in range(dialog.table.rowCount()) for c in range(3)}
+    done_row = [dialog.table.verticalHeaderItem(r).text() for r in range(dialog.table.rowCount())].index("工作进展")
+    assert (cells[(done_row, 0)], cells[(done_row, 1)], cells[(done_row, 2)]) == ("首次填报", "李强的更正", "我的更正")
+    assert "另一台电脑的李强" in dialog.table.horizontalHeaderItem(1).text()
+    getattr(dialog, {"keepMine": "mine", "keepTheirs": "theirs", "backToForm": "back"}[choice]).click()
+    settle(window)
+    from qjgb_desktop.services import progress as svc
+
+    with window.ctx.db.sessions() as s:
+        history = svc.report_history(s, opened.id)
+    if choice == "keepMine":  # mine becomes revision 3, built on theirs; theirs stays in the history
+        assert not form.isVisible()
+        assert [(r.revision, r.done) for r in history] == [(3, "我的更正"), (2, "李强的更正"), (1, "首次填报")]
+    elif choice == "keepTheirs":
+        assert not form.isVisible()
+        assert [(r.revision, r.done) for r in history] == [(2, "李强的更正"), (1, "首次填报")]
+    else:  # back in the form with what was typed, now correcting their version
+        assert form.isVisible() and form.work_done.toPlainText() == "我的更正" and form.base.id == theirs.id
+        assert "第 2 版上修订" in form.errors.text()
+        form.accept()
+        settle(window)
+        with window.ctx.db.sessions() as s:
+            assert [r.done for r in svc.report_history(s, opened.id)] == ["我的更正", "李强的更正", "首次填报"]

@@ -74,9 +74,43 @@ def test_a_correction_is_a_new_revision_and_the_old_one_stays(db, target13):
         (2, 55, True, "reviewer"), (1, 50, False, "clerk")]
     assert event.before["percent"] == 50 and event.after["percent"] == 55
     assert event.before["done"] == "推进学历提升计划" and event.after["done"] == "更正：已完成招聘"
-    with pytest.raises(svc.ProgressError, match="已有更新的修订"):
+    with pytest.raises(svc.ReportConflict, match="在你打开之后已被 reviewer") as conflict:
         with db.sessions.begin() as s:
             svc.correct_report(s, first.id, report(percent=60), "x", TODAY)
+    assert conflict.value.opened.id == first.id and conflict.value.current.id == second.id
+
+
+def test_two_people_correcting_the_same_report_at_once(db, target13):
+    """Both opened revision 1; both save at the same moment from their own sessions (threads here, PCs in
+    reality): one wins, the other gets the winner's version to choose from, and nothing is overwritten."""
+    import threading
+
+    first = add(db, target13)
+    barrier = threading.Barrier(2)
+    outcome = {}
+
+    def save(name, percent):
+        barrier.wait()
+        try:
+            with db.sessions.begin() as s:
+                outcome[name] = svc.correct_report(s, first.id, report(percent=percent, done=f"{name}的修改"),
+                                                   name, TODAY)
+        except svc.ReportConflict as exc:
+            outcome[name] = exc
+    threads = [threading.Thread(target=save, args=(n, p)) for n, p in (("甲", 60), ("乙", 70))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    winners = [n for n, r in outcome.items() if not isinstance(r, Exception)]
+    assert len(winners) == 1
+    loser = next(n for n in outcome if n not in winners)
+    conflict = outcome[loser]
+    assert conflict.current.created_by == winners[0] and conflict.current.done == f"{winners[0]}的修改"
+    with db.sessions() as s:
+        history = svc.report_history(s, first.id)
+    assert [(r.revision, r.is_current) for r in history] == [(2, True), (1, False)]
+    assert history[0].created_by == winners[0]
 
 
 def test_delete_is_soft_with_a_reason(db, target13):

@@ -64,9 +64,9 @@ def test_correct_against_delete(data):
         if d_code == 0 and c_code == 0:  # correct first, then the deletion of the old revision must have failed
             pytest.fail(f"both succeeded: {series}")
         if d_code == 0:
-            assert current == [] and "不存在或已删除" in c_err
+            assert current == [] and "在你打开之后已被" in c_err and "删除（原因：重复）" in c_err
         else:
-            assert len(current) == 1 and "旧的修订" in d_err
+            assert len(current) == 1 and "在你打开之后已被" in d_err and "修订为第 2 版" in d_err
 
 
 def test_correct_against_correct(data):
@@ -77,7 +77,7 @@ def test_correct_against_correct(data):
         codes = sorted(code for code, _, _ in results)
         assert codes == [0, 2], results
         loser = next(err for code, _, err in results if code == 2)
-        assert "已有更新的修订" in loser
+        assert "在你打开之后已被" in loser and "修订为第 2 版" in loser and "没有保存" in loser
         current = query(data, "SELECT revision FROM progress_report WHERE series_id = ? AND is_current = 1", rid)
         assert current == [(2,)]
 

@@ -181,12 +181,43 @@ def add_report(session: Session, target_id: int, data: ReportInput, actor: str, 
     return _view(report)
 
 
+class ReportConflict(ProgressError):
+    """Someone else corrected or deleted the report since it was opened: nothing was saved. Carries both versions,
+    so the user sees them side by side and chooses (the window's conflict dialog; the message on the CLI)."""
+
+    def __init__(self, opened: ReportView, current: ReportView) -> None:
+        self.opened, self.current = opened, current
+        when = f"{current.deleted_at or current.created_at:%Y-%m-%d %H:%M}"
+        if current.deleted:
+            what = f"已被 {current.deleted_by} 于 {when} 删除（原因：{current.delete_reason}）"
+        else:
+            what = (f"已被 {current.created_by} 于 {when} 修订为第 {current.revision} 版（报告 #{current.id}："
+                    f"{current.status} {current.percent}%）")
+        super().__init__(f"报告 #{opened.id}（第 {opened.revision} 版）在你打开之后{what}；你的修改没有保存，"
+                         "未覆盖对方的修改。请在最新版本上修订" + ("" if current.deleted else f"（报告 #{current.id}）"))
+
+
+def _current_of(session: Session, report: ProgressReport) -> ProgressReport:
+    """The series' current revision (it may be deleted)."""
+    series = report.series_id or report.id
+    return session.scalars(select(ProgressReport).where(
+        ProgressReport.is_current.is_(True),
+        (ProgressReport.series_id == series) | (ProgressReport.id == series))).first() or report
+
+
+def _check_not_stale(session: Session, report: ProgressReport) -> None:
+    """The version check: the revision opened must still be the current one, and not deleted."""
+    if not report.is_current or report.deleted:
+        raise ReportConflict(_view(report), _view(_current_of(session, report)))
+
+
 def correct_report(session: Session, report_id: int, data: ReportInput, actor: str, today: date) -> ReportView:
+    """A new revision of the report `report_id`, which must be the current one: a correction made from an older
+    revision (someone else corrected or deleted it meanwhile) raises ReportConflict and writes nothing."""
     old = session.get(ProgressReport, report_id)
-    if old is None or old.deleted:
-        raise ProgressError(f"报告 {report_id} 不存在或已删除")
-    if not old.is_current:
-        raise ProgressError(f"报告 {report_id} 已有更新的修订，请修订最新的一版")
+    if old is None:
+        raise ProgressError(f"报告 {report_id} 不存在")
+    _check_not_stale(session, old)
     clean_report_input(data)
     actor = clean_text(actor, multiline=False).strip()
     data.period = data.period.strip().upper()
@@ -208,10 +239,9 @@ def correct_report(session: Session, report_id: int, data: ReportInput, actor: s
 
 def delete_report(session: Session, report_id: int, reason: str, actor: str) -> None:
     report = session.get(ProgressReport, report_id)
-    if report is None or report.deleted:
-        raise ProgressError(f"报告 {report_id} 不存在或已删除")
-    if not report.is_current:
-        raise ProgressError(f"报告 {report_id} 是旧的修订，请删除最新的一版")
+    if report is None:
+        raise ProgressError(f"报告 {report_id} 不存在")
+    _check_not_stale(session, report)
     reason, actor = clean_text(reason), clean_text(actor, multiline=False).strip()
     if not reason.strip():
         raise ProgressError("删除报告须写明原因")

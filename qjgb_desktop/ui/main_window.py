@@ -447,9 +447,11 @@ class MainWindow(QMainWindow):
         with self.ctx.db.sessions() as s:
             d = svc.form_defaults(s, target.id, self.ctx.today(), self.ctx.user)
             scheme = load_settings(s).scheme
+        form = None
         if base is not None:
-            def submit(report, _values):
-                return self.ctx.write(lambda s: svc.correct_report(s, base.id, report, self.ctx.user, self.ctx.today()))
+            def submit(report, _values):  # form.base: after a conflict, the version the user chose to build on
+                return self.ctx.write(lambda s: svc.correct_report(s, form.base.id, report, self.ctx.user,
+                                                                   self.ctx.today()))
             period, day, department, reporter = base.period, base.report_date, base.department, base.reporter
             status, percent = base.status, base.percent
         else:
@@ -459,9 +461,10 @@ class MainWindow(QMainWindow):
             period, day, department, reporter = d.period, d.report_date, d.department, d.reporter
             status, percent = d.status, d.percent
         periods = [p.code for p in periods_in(self.model.tree().years, scheme) if p.year >= target.year]
-        return ReportForm(target, period=period, periods=periods, report_date=day, department=department,
+        form = ReportForm(target, period=period, periods=periods, report_date=day, department=department,
                           departments=d.departments, reporter=reporter, status=status, percent=percent,
                           submit=submit, base=base, parent=self)
+        return form
 
     def new_report(self):
         """Open the report form for the selected target (for a measure: its target of the year shown)."""

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QComboBox,
+    QDialog,
     QDialogButtonBox,
     QFormLayout,
     QHeaderView,
@@ -116,6 +117,8 @@ class ReportForm(GuardedDialog):
             department = user_department
         self._submit = submit
         self.saved = None
+        self.base = base  # the revision being corrected: after a conflict, the version the user chose to build on
+        self.conflict = None
         m = target.measure
         self.setWindowTitle(f"{'修订报告 #' + str(base.id) if base else '填报进展'} · 措施{m.no} · {target.year}年")
         self.setObjectName("reportForm")
@@ -263,7 +266,7 @@ class ReportForm(GuardedDialog):
             widget.setStyleSheet(ERROR_STYLE if name in fields else "")
 
     def accept(self) -> None:
-        from ..services.progress import ProgressError, ValidationFailed
+        from ..services.progress import ProgressError, ReportConflict, ValidationFailed
 
         self._commit_cell()
         refused = self.percent_field.problem()
@@ -276,7 +279,36 @@ class ReportForm(GuardedDialog):
         except ValidationFailed as exc:
             self.show_problems([str(p) for p in exc.problems], {p.field for p in exc.problems})
             return
+        except ReportConflict as exc:  # someone else saved or deleted it meanwhile: show both, let the user choose
+            self._show_conflict(exc, report)
+            return
         except ProgressError as exc:
             self.show_problems([str(exc)])
             return
         super().accept()
+
+    def _show_conflict(self, conflict, mine) -> None:
+        from .conflict_dialog import ConflictDialog
+
+        self.conflict = ConflictDialog(conflict, mine, self)
+        self.conflict.finished.connect(lambda _r: self._after_conflict(conflict))
+        self.conflict.open()
+
+    def _after_conflict(self, conflict) -> None:
+        from .conflict_dialog import MINE, THEIRS
+
+        choice, self.conflict = self.conflict.choice, None
+        current = conflict.current
+        if choice == THEIRS:
+            QDialog.reject(self)  # the user chose to drop the edits: no second question
+            return
+        if current.deleted:
+            self.show_problems([str(conflict)])
+            return
+        self.base = current  # from now on the correction builds on the version the user has seen
+        self.setWindowTitle(f"修订报告 #{current.id} · 措施{self.windowTitle().split('· 措施', 1)[-1]}")
+        if choice == MINE:
+            self.accept()
+        else:
+            self.show_problems([f"已改为在 {current.created_by} 保存的第 {current.revision} 版上修订；"
+                                "请核对后再保存（对方的内容见刚才的对比）。"])
