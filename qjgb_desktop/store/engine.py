@@ -88,8 +88,9 @@ class Sessions:
             if dry_run:
                 session.rollback()
             else:
-                if self.server:
-                    session.execute(text(f"NOTIFY {CHANGE_CHANNEL}"))  # delivered to every listener at the commit
+                if self.server:  # delivered to every listening window, on every PC, at the commit
+                    session.execute(text("SELECT pg_notify(:channel, :mark)"),
+                                    {"channel": CHANGE_CHANNEL, "mark": process_mark()})
                 session.commit()
 
     def write_lock(self, purpose: str = "保存", wait_s: float | None = None):
@@ -104,6 +105,14 @@ class Sessions:
 WRITE_LOCK_KEY = 0x71_6A_67_62  # "qjgb"
 CHANGE_CHANNEL = "qjgb_changed"
 SERVER_LOCK_WAIT = "30s"
+
+
+def process_mark() -> str:
+    """What this process signs its change notifications with (so a window need not refresh twice for its own)."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def server_write_lock(session: Session, purpose: str = "保存") -> None:

@@ -135,12 +135,17 @@ class AppContext(QObject):
     def watch_changes(self, interval_ms: int | None = None) -> None:
         """Refresh the views when anyone else changes the database (SQLite files; see ui/watcher.py)."""
         from .. import paths
-        from .watcher import POLL_MS, ChangeWatcher
+        from .watcher import POLL_MS, ChangeWatcher, ServerChangeWatcher
 
-        db_file = paths.sqlite_path(self.db.url) if self.db is not None else None
-        if db_file is None or self.watcher is not None:
+        if self.db is None or self.watcher is not None:
             return
-        self.watcher = ChangeWatcher(db_file, interval_ms or POLL_MS, self)
+        if self.db.sessions.server:
+            self.watcher = ServerChangeWatcher(self.db.url, self)
+        else:
+            db_file = paths.sqlite_path(self.db.url)
+            if db_file is None:
+                return
+            self.watcher = ChangeWatcher(db_file, interval_ms or POLL_MS, self)
         self.watcher.changed.connect(self.data_changed)
 
     def refresh_status(self, tree) -> None:

@@ -49,3 +49,68 @@ class ChangeWatcher(QObject):
     def close(self) -> None:
         self.timer.stop()
         self._conn.close()
+
+
+class ServerChangeWatcher(QObject):
+    """Server mode: every write transaction ends with NOTIFY (store/engine.py), so each window LISTENs on one
+    connection of its own, in a background thread, and refreshes within a moment of anyone's commit, on any PC.
+    Notifications arriving together are answered with one refresh. After one of this window's own writes (already
+    refreshed by ctx.write) the next notification carrying this process's mark is not answered twice."""
+
+    changed = Signal()
+    _arrived = Signal(str)
+
+    def __init__(self, url: str, parent: QObject | None = None, settle_ms: int = 250) -> None:
+        import threading
+
+        super().__init__(parent)
+        from sqlalchemy.engine import make_url
+
+        from ..store.engine import CHANGE_CHANNEL, process_mark
+
+        self._mark = process_mark()
+        self._own_pending = 0
+        u = make_url(url).set(drivername="postgresql")
+        self._dsn = u.render_as_string(hide_password=False)
+        self._channel = CHANGE_CHANNEL
+        self._stop = threading.Event()
+        self.timer = QTimer(self, singleShot=True, interval=settle_ms)
+        self.timer.timeout.connect(self.changed)
+        self._arrived.connect(self._on_notice)
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="qjgb-listen", daemon=True)
+        self._thread.start()
+        self._ready.wait(5)
+
+    def _listen(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {self._channel}")
+                    self._ready.set()
+                    while not self._stop.is_set():
+                        for notice in conn.notifies(timeout=0.5):
+                            self._arrived.emit(notice.payload or "")
+            except Exception:  # noqa: BLE001 - the server went away for a moment: listen again shortly
+                self._ready.set()
+                self._stop.wait(2.0)
+
+    def _on_notice(self, payload: str) -> None:
+        if payload == self._mark and self._own_pending > 0:
+            self._own_pending -= 1
+            return
+        self.timer.start()
+
+    def acknowledge(self) -> None:
+        """One of our own writes was committed and its refresh is on its way."""
+        self._own_pending += 1
+
+    def poll(self) -> bool:
+        return False  # nothing to poll: notifications arrive by themselves
+
+    def close(self) -> None:
+        self._stop.set()
+        self.timer.stop()
+        self._thread.join(timeout=3)

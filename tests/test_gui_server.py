@@ -1,0 +1,79 @@
+"""The window in server mode: it opens on a PostgreSQL database and refreshes when another PC commits
+(LISTEN/NOTIFY), keeping the clerk's selection."""
+
+from datetime import date
+
+import pytest
+
+from conftest import GUI_TODAY
+from gui_helpers import select_target, settle
+from qjgb_desktop.domain.validation import ReportInput
+from qjgb_desktop.services import progress as svc
+from qjgb_desktop.store.models import YearlyTarget
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def server_window(qtbot, data_dir, server_url):
+    from qjgb_desktop.app import create_main_window, load_tree
+    from qjgb_desktop.services.database import open_database
+
+    db = open_database(server_url)
+    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
+    win.ctx.set_user("王老师")
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    settle(win)
+    yield win
+    settle(win)
+    win.ctx.close()
+
+
+def other_pc_reports(url, measure, percent, done):
+    """Another PC: its own program instance, its own connections."""
+    from qjgb_desktop.services.database import open_database
+
+    other = open_database(url)
+    try:
+        with other.sessions.begin() as s:
+            tid = svc.target_id_for(s, measure, 2026)
+            lead = svc.measure_departments(s, s.get(YearlyTarget, tid).measure_id)[0]
+            return svc.add_report(s, tid, ReportInput("2026Q3", date(2026, 7, 1), lead, "李强", "正常推进", percent,
+                                                      done=done), "李强", GUI_TODAY)
+    finally:
+        other.close()
+
+
+def test_the_window_refreshes_when_another_pc_commits(server_window, server_url, qtbot):
+    win = server_window
+    assert win.ctx.db.sessions.server and type(win.ctx.watcher).__name__ == "ServerChangeWatcher"
+    select_target(win, 3, 2026)
+    other_pc_reports(server_url, 3, 50, "第一份")
+    qtbot.waitUntil(lambda: win.reports.model.rowCount() == 1, timeout=5000)  # pushed, not polled
+    settle(win)
+    win.reports.table.selectRow(0)
+    other_pc_reports(server_url, 3, 55, "第二份")
+    qtbot.waitUntil(lambda: win.reports.model.rowCount() == 2, timeout=5000)
+    settle(win)
+    assert win.reports.selected_report().done == "第一份"  # the selection stayed
+    tid = win.current_node().id
+    assert win.model.status().targets[tid].percent in (50, 55)
+
+
+def test_a_write_in_the_window_reaches_the_server(server_window, server_url):
+    win = server_window
+    select_target(win, 4, 2026)
+    target = win.current_node()
+    win.ctx.write(lambda s: svc.add_report(s, target.id, ReportInput(
+        "2026Q3", date(2026, 7, 1), target.measure.lead, "甲", "正常推进", 40, done="本窗口"), "王老师", GUI_TODAY))
+    settle(win)
+    from qjgb_desktop.services.database import open_database
+
+    other = open_database(server_url)
+    try:
+        with other.sessions() as s:
+            assert [r.done for r in svc.list_reports(s, measure_no=4)] == ["本窗口"]
+    finally:
+        other.close()
