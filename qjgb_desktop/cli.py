@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -39,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="延庆区“强基固本”教育改革与发展三年行动计划 进展管理（离线桌面程序）。不带命令时打开窗口。")
     parser.add_argument("--data-dir", metavar="DIR", default=None, help=data_dir_help)
     parser.add_argument("--user", default=None, help=user_help)
+    parser.add_argument("--db", metavar="URL", default=None,
+                        help="数据库地址（服务器模式：postgresql+psycopg://用户@服务器/数据库；默认：数据文件夹 config.toml 中的 "
+                             "database_url、环境变量 QJGB_DATABASE_URL，否则为数据文件夹中的 SQLite 文件）。写在命令之前")
     parser.add_argument("--version", action="version", version=f"qjgb {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="命令", parser_class=ChineseArgumentParser)
 
@@ -114,6 +118,8 @@ def _main(argv: list[str] | None) -> int:
     args = build_parser().parse_args(argv)
     if args.data_dir:
         paths.set_data_dir(args.data_dir)
+    if getattr(args, "db", None) and args.command != "migrate-to":  # (migrate-to's own --db is its target)
+        os.environ["QJGB_DATABASE_URL"] = args.db
     command = args.command or "gui"
     if command == "gui":
         from .app import run_gui

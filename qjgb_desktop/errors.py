@@ -28,6 +28,28 @@ READ_ONLY = "数据文件夹或文件是只读的，或没有写入权限（{det
 LOCKED = "数据库正被另一个程序或操作占用，等待后仍未释放。本次操作没有保存任何内容，请稍后再试。"
 IO = "读写磁盘时出错（{detail}）。本次操作没有保存任何内容；请检查磁盘或网络共享是否正常后再试。"
 TOO_LARGE = "编号或数值过大，超出了可存储的范围：{detail}"
+SERVER = ("无法连接数据库服务器（{detail}）。本次操作没有保存任何内容。请检查：服务器是否开机、网络是否连通、"
+          "数据库地址（config.toml 中的 database_url、环境变量 QJGB_DATABASE_URL 或 --db）、用户名和密码是否正确。")
+SERVER_LOST = "与数据库服务器的连接中断（{detail}）。本次操作没有保存任何内容；请检查网络后再试。"
+SERVER_SPACE = "数据库服务器的磁盘空间已满（{detail}）。本次操作没有保存任何内容；请联系服务器管理员。"
+
+
+def _server_error(e: BaseException) -> str | None:
+    """psycopg's errors, by their SQLSTATE class where there is one."""
+    module = type(e).__module__ or ""
+    if not module.startswith("psycopg"):
+        return None
+    state = getattr(e, "sqlstate", None) or ""
+    first = (str(e).strip().splitlines() or [""])[0][:300]
+    if state.startswith("53"):  # insufficient resources: disk full, out of memory, too many connections
+        return SERVER_SPACE.format(detail=first)
+    if state.startswith("08") or state in ("57P01", "57P02", "57P03"):  # connection exception, shutdown
+        return SERVER_LOST.format(detail=first)
+    if state in ("28P01", "28000", "3D000") or not state and type(e).__name__ == "OperationalError":
+        return SERVER.format(detail=first)  # wrong password, no such database, cannot connect at all
+    if state == "55P03":
+        return LOCKED
+    return None
 
 
 def _chain(exc: BaseException):
@@ -58,6 +80,9 @@ def explain(exc: BaseException) -> str | None:
     for e in _chain(exc):
         if isinstance(e, UserError):
             return str(e)
+        server = _server_error(e)
+        if server is not None:
+            return server
         text = str(e).lower()
         if isinstance(e, sqlite3.DatabaseError) or type(e).__name__ in ("DatabaseError", "OperationalError"):
             if "database or disk is full" in text or "disk is full" in text:
