@@ -28,9 +28,13 @@ def data_dir(tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def cli(data_dir, capsys):
-    """The command line in this process over a fresh, initialised data folder: run(*args) → (code, out, err)."""
+def cli(data_dir, capsys, backend, request):
+    """The command line in this process over a fresh, initialised data folder (or server database):
+    run(*args) → (code, out, err)."""
     from qjgb_desktop.cli import main
+
+    if backend == "postgresql":
+        request.getfixturevalue("server_url")  # QJGB_DATABASE_URL names it, for this process and its children
 
     def run(*args, user="王老师"):
         try:
@@ -51,7 +55,7 @@ SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collec
 
 
 def pytest_generate_tests(metafunc):
-    if "db" not in metafunc.fixturenames:
+    if "db" not in metafunc.fixturenames and "cli" not in metafunc.fixturenames:
         return
     sqlite_only = (metafunc.definition.get_closest_marker("gui") is not None
                    or metafunc.definition.get_closest_marker("sqlite_only") is not None
