@@ -222,3 +222,59 @@ def test_a_data_folder_with_chinese_and_percent_in_its_path(tmp_path, monkeypatc
     assert main(["init"]) == 0
     assert main(["progress", "list"]) == 0
     assert (folder / "qjgb.sqlite3").is_file()
+
+
+def test_migrations_produce_exactly_the_models_on_the_server(pg_cluster):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    url = pg_cluster.empty_database()
+    engine = make_engine(url)
+    assert ensure_schema(engine) == "created"
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    pg_cluster.drop(url)
+    assert diff == []
+
+
+@pytest.mark.parametrize("old", REVISIONS[:-1])
+def test_upgrading_a_server_from_each_earlier_revision_keeps_the_data(pg_cluster, old):
+    from alembic import command
+
+    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.store.engine import make_sessionmaker
+
+    url = pg_cluster.empty_database()
+    engine = make_engine(url)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, old)
+    with make_sessionmaker(engine).begin() as s:
+        load_plan(s, builtin_plan_record())
+    engine.dispose()
+    db = open_database(url)
+    try:
+        assert db.schema_action == f"migrated from {old}" and not db.seeded
+        assert counts(db)["YearlyTarget"] == 60
+        assert current_revision(db.engine) == HEAD
+    finally:
+        db.close()
+        pg_cluster.drop(url)
+
+
+def test_downgrade_and_upgrade_again_on_the_server(pg_cluster):
+    from alembic import command
+
+    url = pg_cluster.empty_database()
+    engine = make_engine(url)
+    ensure_schema(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "base")
+    assert current_revision(engine) is None
+    assert ensure_schema(engine) == "created"
+    engine.dispose()
+    pg_cluster.drop(url)
