@@ -51,7 +51,7 @@ def cli(data_dir, capsys, backend, request):
 # `db` is parametrised for every test that asks for it, except window tests (pytest.mark.gui) and the modules below,
 # whose subject is the SQLite file itself (its backups, locks, kills, damaged files, office round trips).
 BACKENDS = ("sqlite", "postgresql")
-SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collection"}
+SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collection", "test_restore_safety"}
 
 
 def pytest_generate_tests(metafunc):
