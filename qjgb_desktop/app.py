@@ -271,7 +271,9 @@ def run_gui() -> int:
 
 
 def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (1366, 768),
-               filters: dict | None = None, today=None, tab: int = 0) -> int:
+               filters: dict | None = None, today=None, tab: int = 0, login=None) -> int:
+    """`login(db)`: the command's account (or None for a database without accounts), logged in once the database
+    is open; the window is then that account's, without the login dialog."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
     from .services.database import open_database
@@ -291,6 +293,15 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         print(f"错误：{message}", file=sys.stderr)
         return 1
     try:
+        account = login(db) if login is not None else None
+    except Exception as exc:  # no login, a wrong password, a disabled account: told, nothing shown
+        db.close()
+        message = report(exc)
+        if message is None:
+            raise
+        print(f"错误：{message}", file=sys.stderr)
+        return 1
+    try:
         import tempfile
 
         from PySide6.QtCore import QSettings
@@ -303,6 +314,8 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
             if own.value(key):
                 ephemeral.setValue(key, own.value(key))
         window = create_main_window(load_tree(db), db=db, today=today, settings=ephemeral)
+        if account is not None:
+            window.ctx.log_in(account)
         window.resize(*size)
         window.show()
         window.start()

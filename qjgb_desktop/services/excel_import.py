@@ -51,6 +51,7 @@ from .excel_template import (
     template_key,
 )
 from .files import save_workbook
+from .access import covering, require
 from .progress import ProgressError, add_report, correct_report, plan_years
 from .return_file import ReturnFileError, SheetData, open_return
 from .settings import load_settings
@@ -451,6 +452,14 @@ class CommitSummary:
 
 def commit(session: Session, previews: list[ImportPreview], actor: str, today: date,
            rejected: set[tuple[str, str, int]] | None = None) -> CommitSummary:
+    """The import is the 督导's (or 管理员's) to do; the rows it writes are the departments' reports, in their names."""
+    require(session, actor, "excel.import")
+    with covering(session, "excel.import"):
+        return _commit(session, previews, actor, today, rejected)
+
+
+def _commit(session: Session, previews: list[ImportPreview], actor: str, today: date,
+            rejected: set[tuple[str, str, int]] | None = None) -> CommitSummary:
     """Write every accepted row of every file, in the caller's one transaction. Refuses if any file has an error,
     or any row with an error was not sent back. `rejected` holds (file name, sheet, row) the reviewer sent back."""
     rejected = rejected or set()

@@ -158,6 +158,11 @@ def _retire(session: Session, obj, label: str, summary: LoadSummary, actor: str)
 
 def load_plan(session: Session, record: dict, actor: str = "system", source: str = "") -> LoadSummary:
     validate_record(record)
+    from .access import require
+
+    # The built-in plan seeded into an empty database at the first start is no one's act; any other load is.
+    if not (actor == "system" and session.scalar(select(Plan.id).limit(1)) is None):
+        require(session, actor, "plan.load")
     summary = LoadSummary()
     sha = record_sha256(record)
     plan = session.scalars(select(Plan).where(Plan.code == record["code"])).one_or_none()

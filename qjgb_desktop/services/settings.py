@@ -1,5 +1,6 @@
 """Plan-wide settings kept in the database (so every PC sharing a database agrees): the light thresholds, the
-reporting period scheme and who may reopen a closed period (管理员)."""
+reporting period scheme and who may reopen a closed period (管理员). That name list counts only on a database
+without accounts; with accounts, the roles of services/access.py decide, and only a 管理员 changes a setting."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from ..domain.periods import SCHEMES
 from ..domain.status import Thresholds
 from ..domain.validation import clean_text
 from ..store.models import AuditEvent, Setting
+from .access import require
 from .settings_values import AppSettings, settings_from_values  # noqa: F401 - AppSettings is imported from here
 
 
@@ -29,6 +31,7 @@ def _put(session: Session, key: str, value, actor: str) -> None:
     if before == value:
         return
     actor = clean_text(actor, multiline=False).strip()
+    require(session, actor, "settings.set")  # every setter comes here; an unchanged value writes nothing
     if row is None:
         session.add(Setting(key=key, value=value))
     else:
@@ -59,7 +62,7 @@ def add_admin(session: Session, name: str, actor: str) -> None:
     if not name:
         raise SettingError("管理员姓名不能为空")
     admins = list(load_settings(session).admins)
-    if admins and actor not in admins:
+    if require(session, actor, "settings.set") is None and admins and actor not in admins:
         raise SettingError(f"只有管理员（{'、'.join(admins)}）可以添加管理员")
     if name not in admins:
         _put(session, "admins", admins + [name], actor)

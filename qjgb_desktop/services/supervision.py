@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from ..domain.status import NEEDS_FOLLOW_UP
 from ..domain.validation import clean_text
 from ..store.models import AuditEvent, Department, Evidence, SupervisionItem, SupervisionStep, YearlyTarget
+from .access import require
 from .settings import load_settings
 
 OPENED, ASSIGNED, ANSWERED, CONTINUED, CLOSED = "立项", "交办", "反馈", "继续督办", "办结"
@@ -144,6 +145,7 @@ def open_item(session: Session, actor: str, day: date, *, target_id: int | None 
               department: str | None = None, reason: str = "", origin: str = "manual") -> ItemView:
     """立项. For a target the department defaults to its lead; by hand a reason is required."""
     actor = _actor(actor)
+    require(session, actor, "supervision.open")
     reason = _text(reason, "立项原因", required=(origin == "manual"))
     target = None
     if target_id is not None:
@@ -181,6 +183,7 @@ def open_from_follow_ups(session: Session, actor: str, today: date, department: 
     department, a set of them, or all."""
     from .status import compute_status, follow_ups
 
+    require(session, actor, "supervision.open")  # refused at once, not only when there is something to open
     snap = compute_status(session, today)
     wanted = {department} if isinstance(department, str) else department
     made = []
@@ -229,6 +232,7 @@ def assign(session: Session, item_id: int, actor: str, day: date, to_whom: str, 
     """交办: sent on `day` to whom, with the notice's file (its name and content hash are kept)."""
     item = _item(session, item_id)
     actor = _actor(actor)
+    require(session, actor, "supervision.assign")
     to_whom = _text(to_whom, "交办对象", required=True, multiline=False)
     due = feedback_due or _feedback_due(session, day)
     if due < day:
@@ -249,6 +253,7 @@ def answer(session: Session, item_id: int, actor: str, day: date, text: str,
     """反馈: the department's answer, with evidence already attached to the item's target."""
     item = _item(session, item_id)
     actor = _actor(actor)
+    require(session, actor, "supervision.answer", department=item.department.name)  # 部门填报员: their items
     text = _text(text, "反馈内容", required=True)
     ids = sorted(set(evidence_ids or []))
     for eid in ids:
@@ -270,6 +275,7 @@ def answer(session: Session, item_id: int, actor: str, day: date, text: str,
 def close(session: Session, item_id: int, actor: str, day: date, note: str = "") -> ItemView:
     """办结, after the department's answer."""
     item = _item(session, item_id)
+    require(session, actor, "supervision.close")
     return _step(session, item, CLOSED, _actor(actor), day, note=_text(note, "办结意见"))
 
 
@@ -278,6 +284,7 @@ def continue_item(session: Session, item_id: int, actor: str, day: date, note: s
     """继续督办: the answer is not enough; why, and the new deadline."""
     item = _item(session, item_id)
     actor = _actor(actor)
+    require(session, actor, "supervision.continue")
     note = _text(note, "继续督办的理由", required=True)
     due = feedback_due or _feedback_due(session, day)
     if due < day:
@@ -288,6 +295,7 @@ def continue_item(session: Session, item_id: int, actor: str, day: date, note: s
 def assign_notices(session: Session, actor: str, day: date, notices: dict[str, Path]) -> list[ItemView]:
     """A 督办通知单 sent to each department: its lagging targets without an item are opened first, then every item of
     the department still at 立项 is recorded as 交办 to the department, with that notice's file."""
+    require(session, actor, "supervision.assign")
     open_from_follow_ups(session, actor, day, department=set(notices))
     sent = []
     for department, path in notices.items():

@@ -49,7 +49,10 @@ class AppContext(QObject):
         self.user_known = bool(known_user(settings))  # False: the login name stands in until the user says
         self.department = str(settings.value("user/department") or "") if settings is not None else ""
         self.user_dialog = None  # the first-start question, once asked
-        self.database_ready.connect(self.ask_user_if_unknown)
+        self.account = None  # services.access.AccountView of the logged-in account (a database with accounts)
+        self.accounts_on = False  # the database has accounts: only a logged-in account's name is ever the user
+        self.login_dialog = None
+        self.database_ready.connect(self.check_login)
         self.workers = Workers(self)
         self._open_db = open_db
         self._opening = False
@@ -59,7 +62,10 @@ class AppContext(QObject):
         return self._today or date.today()
 
     def set_user(self, name: str, department: str | None = None) -> None:
-        """Who works at this PC from now on: every record and audit entry names them (kept in ui.ini)."""
+        """Who works at this PC from now on: every record and audit entry names them (kept in ui.ini). Not with
+        accounts: then only a login (log_in) says who works."""
+        if self.accounts_on:
+            return
         if name.strip():
             self.user, self.user_known = name.strip(), True
         if department is not None:
@@ -82,6 +88,54 @@ class AppContext(QObject):
         parent = self.parent() if isinstance(self.parent(), QWidget) else None
         self.user_dialog = UserDialog(self, parent, first_start=True)
         self.user_dialog.open()
+
+    # -- accounts -----------------------------------------------------------------------------------------
+    def check_login(self) -> None:
+        """Once the database is open: with accounts in it, nobody works until an account has logged in (the login
+        dialog, window-modal, also offscreen); without, the name asked at the first start stands for whoever works."""
+        if self.account is not None:
+            return
+        from ..services.access import accounts_exist
+
+        with self.db.sessions() as session:
+            self.accounts_on = accounts_exist(session)
+        if not self.accounts_on:
+            self.ask_user_if_unknown()
+            return
+        if self.user:  # the self-declared name is no account's: nothing may be written in it
+            self.user, self.user_known = "", False
+            self.user_changed.emit()
+        self.ask_login()
+
+    def ask_login(self, switching: bool = False):
+        """The login dialog over the window (one at a time); `switching` from 文件 → 切换账户…."""
+        from PySide6.QtWidgets import QWidget
+
+        from .login_dialog import LoginDialog
+
+        if self.login_dialog is not None and self.login_dialog.isVisible():
+            return self.login_dialog
+        parent = self.parent() if isinstance(self.parent(), QWidget) else None
+        self.login_dialog = LoginDialog(self, parent, switching=switching)
+        self.login_dialog.open()
+        return self.login_dialog
+
+    def log_in(self, account) -> None:
+        """The account that works from now on: its name is the actor of every record and audit entry. Only the name
+        is kept in ui.ini, to be offered at the next login."""
+        self.account, self.accounts_on = account, True
+        self.user, self.user_known = account.name, True
+        self.department = account.departments[0] if account.departments else ""
+        if self.settings is not None:
+            self.settings.setValue("login/last", account.name)
+        self.user_changed.emit()
+
+    @property
+    def user_label(self) -> str:
+        """For the status bar: 张敏（督导）, 未登录, or the self-declared name."""
+        if self.account is not None:
+            return self.account.label
+        return "未登录" if self.accounts_on else self.user
 
     # -- database ---------------------------------------------------------------------------------------
     def ensure_database(self) -> None:

@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import UserError
 from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
 from ..qtmodels.rows import refill_keeping_place, selected_record
 from ..services.plan_query import MeasureNode, TargetNode
@@ -285,7 +286,7 @@ class EvidencePanel(QWidget):
             return False
         try:
             self.ctx.write(lambda s: ev.remove(s, item.id, reason, self.ctx.user))
-        except ev.EvidenceError as exc:
+        except (ev.EvidenceError, UserError) as exc:  # UserError: refused for the logged-in account
             QMessageBox.warning(self, "未移除", str(exc))
             return False
         return True

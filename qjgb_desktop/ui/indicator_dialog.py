@@ -49,11 +49,12 @@ class IndicatorValueDialog(GuardedDialog):
         return self.indicator.currentIndex(), self.value.text(), picked_date(self.as_of), self.note.text()
 
     def accept(self) -> None:
+        from ..errors import UserError
         from ..services.progress import ProgressError
 
         try:
             self._submit(self.indicator.currentData(), self.value.text(), picked_date(self.as_of), self.note.text())
-        except ProgressError as exc:
+        except (ProgressError, UserError) as exc:
             self.errors.setText(f"未保存：{exc}")
             self.errors.show()
             return

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..errors import UserError
 from ..domain.status import STATES
 from ..qtmodels.plan_filter import ROLE_ANY, PlanFilterProxy
 from ..qtmodels.plan_tree import (
@@ -187,6 +188,7 @@ class MainWindow(QMainWindow):
         self.ctx.status_ready.connect(self._on_status)
         self.ctx.data_changed.connect(self._on_data_changed)
         self.ctx.failed.connect(lambda msg: self.statusBar().showMessage(msg, 15000))
+        self.ctx.user_changed.connect(self._update_context_label)
 
         self.set_tree(tree)
         self._restore_state()
@@ -317,7 +319,7 @@ class MainWindow(QMainWindow):
     def _update_context_label(self) -> None:
         snap = self.model.status()
         period = f" · 当前周期 {snap.period.code}" if snap else ""
-        self.context_label.setText(f"用户：{self.ctx.user} · {self.ctx.today().isoformat()}{period}")
+        self.context_label.setText(f"用户：{self.ctx.user_label} · {self.ctx.today().isoformat()}{period}")
 
     # -- reports ---------------------------------------------------------------------------------
     def _explain_entry_buttons(self, node) -> None:
@@ -460,6 +462,9 @@ class MainWindow(QMainWindow):
                                                                indicator_values=values))
             period, day, department, reporter = d.period, d.report_date, d.department, d.reporter
             status, percent = d.status, d.percent
+            mine = [x for x in (self.ctx.account.departments if self.ctx.account else ()) if x in d.departments]
+            if mine and department not in mine:
+                department = mine[0]  # a 部门填报员 reports in their own department's name
         periods = [p.code for p in periods_in(self.model.tree().years, scheme) if p.year >= target.year]
         form = ReportForm(target, period=period, periods=periods, report_date=day, department=department,
                           departments=d.departments, reporter=reporter, status=status, percent=percent,
@@ -515,7 +520,7 @@ class MainWindow(QMainWindow):
             return False
         try:
             self.ctx.write(lambda s: svc.delete_report(s, report.id, reason, self.ctx.user))
-        except svc.ProgressError as exc:
+        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
             QMessageBox.warning(self, "无法删除", str(exc))
             return False
         return True
@@ -547,7 +552,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self.ctx.write(lambda s: svc.close_period(s, code, self.ctx.user))
-        except svc.ProgressError as exc:
+        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
             QMessageBox.warning(self, "无法关闭", str(exc))
             return
         self.statusBar().showMessage(f"已关闭填报周期 {code.upper()}", 8000)
@@ -568,7 +573,7 @@ class MainWindow(QMainWindow):
             return
         try:
             self.ctx.write(lambda s: svc.reopen_period(s, code, reason, self.ctx.user))
-        except svc.ProgressError as exc:
+        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
             QMessageBox.warning(self, "无法重新开放", str(exc))
             return
         self.statusBar().showMessage(f"已重新开放填报周期 {code}", 8000)
@@ -582,7 +587,7 @@ class MainWindow(QMainWindow):
             return
         try:
             gone = self.ctx.write(lambda s: ev.purge(s, self.ctx.user))
-        except ev.EvidenceError as exc:
+        except (ev.EvidenceError, UserError) as exc:
             QMessageBox.warning(self, "未清理", str(exc))
             return
         self.statusBar().showMessage(f"已删除 {len(gone)} 个不再使用的存储文件", 8000)
@@ -594,6 +599,21 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self._update_context_label)
         dialog.open()
         return dialog
+
+    def switch_account(self):
+        """文件 → 切换账户…: log in as another account. Without accounts there is nobody to switch to: say so."""
+        if not self.ctx.accounts_on and self.ctx.db is not None:  # the first account may have come since the start
+            from ..services.access import accounts_exist
+
+            with self.ctx.db.sessions() as s:
+                self.ctx.accounts_on = accounts_exist(s)
+        if not self.ctx.accounts_on:
+            QMessageBox.information(
+                self, "切换账户", "本数据库没有登录账户，程序以无账户方式运行；当前用户可在“用户与预警设置”中修改。\n"
+                "如需账户登录（服务器模式，或一台电脑多人使用），请在命令行用 qjgb user add 姓名 --role 管理员 "
+                "创建第一个管理员账户。")
+            return None
+        return self.ctx.ask_login(switching=True)
 
     # -- filters ---------------------------------------------------------------------------------
     def _on_filter(self, setter):
@@ -679,6 +699,7 @@ class MainWindow(QMainWindow):
         self._action(file_menu, "生成督办通知单（Word）…", lambda: self._document("generate_notices"))
         file_menu.addSeparator()
         self._action(file_menu, "打开数据文件夹", self._open_data_dir)
+        self.switch_account_action = self._action(file_menu, "切换账户…", self.switch_account)
         file_menu.addSeparator()
         self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
 

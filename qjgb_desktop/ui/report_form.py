@@ -266,6 +266,7 @@ class ReportForm(GuardedDialog):
             widget.setStyleSheet(ERROR_STYLE if name in fields else "")
 
     def accept(self) -> None:
+        from ..errors import UserError
         from ..services.progress import ProgressError, ReportConflict, ValidationFailed
 
         self._commit_cell()
@@ -282,7 +283,7 @@ class ReportForm(GuardedDialog):
         except ReportConflict as exc:  # someone else saved or deleted it meanwhile: show both, let the user choose
             self._show_conflict(exc, report)
             return
-        except ProgressError as exc:
+        except (ProgressError, UserError) as exc:  # UserError: refused for the logged-in account (access.py)
             self.show_problems([str(exc)])
             return
         super().accept()

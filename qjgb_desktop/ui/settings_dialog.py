@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..domain.periods import SCHEMES
+from ..errors import UserError
 from .dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
 
 
@@ -114,6 +115,10 @@ class SettingsDialog(GuardedDialog):
             current = load_settings(s)
         self.user = _name_field(ctx.user)
         self.department = _department_box(ctx)
+        if ctx.accounts_on:  # the logged-in account works here; another one logs in with 文件 → 切换账户…
+            self.user.setReadOnly(True)
+            self.user.setToolTip("已启用账户登录：当前用户即登录的账户，可用“文件 → 切换账户…”更换")
+            self.department.setEnabled(False)
         self.green = _margin_box(current.thresholds.green_margin, "greenMargin")
         self.yellow = _margin_box(current.thresholds.yellow_margin, "yellowMargin")
         self.scheme = QComboBox(objectName="scheme")
@@ -220,7 +225,7 @@ class SettingsDialog(GuardedDialog):
                 add_admin(session, self.new_admin.text(), actor)
         try:
             self.ctx.write(save)
-        except SettingError as exc:
+        except (SettingError, UserError) as exc:  # UserError: refused for the logged-in account (access.py)
             self.errors.setText(f"未保存：{exc}")
             self.errors.show()
             return

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..errors import UserError
 from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, save_cancel
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 11
@@ -236,7 +237,11 @@ class SupervisionItemsPanel(QWidget):
         from ..services.supervision import open_from_follow_ups
 
         today, user = self.ctx.today(), self.ctx.user
-        made = self.ctx.write(lambda s: open_from_follow_ups(s, user, today))
+        try:
+            made = self.ctx.write(lambda s: open_from_follow_ups(s, user, today))
+        except UserError as exc:  # refused for the logged-in account (access.py): said where it was asked
+            self.summary.setText(f"未立项：{exc}")
+            return 0
         self.summary.setText(f"已为 {len(made)} 个滞后、逾期或未填报的年度目标立项" if made else "没有需要新立项的年度目标")
         self.changed.emit()
         return len(made)
@@ -370,7 +375,7 @@ class StepDialog(GuardedDialog):
             else:
                 note = f["note"].toPlainText()
                 view = self.ctx.write(lambda s: svc.close(s, item_id, user, day, note))
-        except svc.SupervisionError as exc:
+        except (svc.SupervisionError, UserError) as exc:  # UserError: refused for the logged-in account
             self.errors.setText(f"未保存：{exc}")
             self.errors.show()
             return
