@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, cli_documents, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
+from . import __version__, cli_accounts, cli_documents, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 
@@ -63,12 +63,17 @@ def build_parser() -> argparse.ArgumentParser:
                         help="完整备份：数据库和全部佐证文件到 --out 文件夹（再次备份到同一文件夹只复制新增文件）")
     restore = sub.add_parser("restore", parents=[common], help="用备份恢复（先完整检查备份；窗口打开时也可运行，其保存会等待恢复完成）")
     restore.add_argument("file", type=Path, help="qjgb backup 生成的备份文件，或 --full 生成的备份文件夹")
+    migrate = sub.add_parser("migrate-to", parents=[common],
+                             help="把本机数据（数据库和全部佐证文件）复制到一个空的 PostgreSQL 服务器数据库，并逐表核对")
+    migrate.add_argument("--db", required=True, metavar="URL",
+                         help="服务器数据库地址，如 postgresql+psycopg://用户:密码@服务器地址:5432/qjgb（须为空数据库）")
 
     cli_progress.add_parsers(sub, common, ChineseArgumentParser)
     cli_evidence.add_parsers(sub, common, ChineseArgumentParser)
     cli_excel.add_parsers(sub, common, ChineseArgumentParser)
     cli_documents.add_parsers(sub, common, ChineseArgumentParser)
     cli_supervision.add_parsers(sub, common, ChineseArgumentParser)
+    cli_accounts.add_parsers(sub, common, ChineseArgumentParser)
 
     shot = sub.add_parser("screenshot", parents=[common], help="离屏渲染主窗口并保存为 PNG")
     shot.add_argument("--out", required=True, type=Path, help="输出的 PNG 文件")
@@ -127,23 +132,31 @@ def _main(argv: list[str] | None) -> int:
         return run_gui()
     if command == "screenshot":
         return _screenshot(args)
+
+    def open_db():  # every command logs in where it opens the database
+        return _open(args)
+
     try:
         if command == "init":
-            return _init()
+            return _init(args)
         if command == "plan":
             return _plan(args)
         if command in ("backup", "restore"):
             return _backup(args)
+        if command == "migrate-to":
+            return _migrate_to(args)
         if command in cli_progress.COMMANDS:
-            return cli_progress.run(args, _open)
+            return cli_progress.run(args, open_db)
         if command in cli_evidence.COMMANDS:
-            return cli_evidence.run(args, _open)
+            return cli_evidence.run(args, open_db)
         if command in cli_excel.COMMANDS:
-            return cli_excel.run(args, _open)
+            return cli_excel.run(args, open_db)
         if command in cli_documents.COMMANDS:
-            return cli_documents.run(args, _open)
+            return cli_documents.run(args, open_db)
         if command in cli_supervision.COMMANDS:
-            return cli_supervision.run(args, _open)
+            return cli_supervision.run(args, open_db)
+        if command in cli_accounts.COMMANDS:
+            return cli_accounts.run(args, open_db)
     except _Failure as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_FAIL
@@ -154,7 +167,9 @@ class _Failure(Exception):
     pass
 
 
-def _open():
+def _open(args):
+    """The database, opened (created, migrated, seeded) for a command; when it has accounts, the command's account
+    is logged in here, once, before anything is read or written (cli_accounts.login_for_command)."""
     from .services.database import open_database
     from .store.schema import SchemaError
 
@@ -172,11 +187,16 @@ def _open():
     from .services.database import sweep_leftovers
 
     sweep_leftovers()  # what killed or failed runs left behind goes at the next run
+    try:
+        cli_accounts.login_for_command(args, db.sessions)
+    except BaseException:
+        db.close()
+        raise
     return db
 
 
-def _init() -> int:
-    db = _open()
+def _init(args) -> int:
+    db = _open(args)
     try:
         with db.sessions() as session:
             from .services.plan_query import plan_tree
@@ -198,7 +218,7 @@ def _init() -> int:
 def _plan(args) -> int:
     if args.plan_command == "load":
         return _plan_load(args)
-    db = _open()
+    db = _open(args)
     try:
         with db.sessions() as session:
             from .services.plan_query import plan_as_dict, plan_tree
@@ -225,10 +245,11 @@ def _plan_load(args) -> int:
         record = read_plan_file(args.file)
     except PlanRecordError as exc:
         raise _Failure(str(exc)) from exc
-    db = _open()
+    db = _open(args)
     try:
         with db.sessions.begin(purpose="载入计划", dry_run=args.dry_run) as session:
-            summary = load_plan(session, record, actor="qjgb plan load", source=str(args.file))
+            actor = args.user if getattr(args, "account", None) else "qjgb plan load"  # the account, when logged in
+            summary = load_plan(session, record, actor=actor, source=str(args.file))
     finally:
         db.close()
     verb = "将" if args.dry_run else "已"
@@ -246,6 +267,8 @@ def _backup(args) -> int:
     from .errors import UserError
     from .services.backup import create_backup, create_full_backup, restore_backup, restore_full_backup
 
+    _require_at_entry(args, args.command)  # 管理员 only, when the database has accounts
+    here = "本机" if paths.database_url().startswith("sqlite") else "服务器上"  # server mode: same formats
     try:
         if args.command == "backup":
             if args.full:
@@ -254,7 +277,7 @@ def _backup(args) -> int:
                 result = create_full_backup(args.out)
                 print(f"已完整备份到：{args.out}（数据库 {result.database.name}，新复制佐证文件 {result.copied} 个）")
                 if result.missing:
-                    print(f"警告：有 {len(result.missing)} 个佐证文件在本机已缺失或损坏，未能备份；"
+                    print(f"警告：有 {len(result.missing)} 个佐证文件在{here}已缺失或损坏，未能备份；"
                           "请运行 qjgb verify 查看。", file=sys.stderr)
             else:
                 print(f"已备份到：{create_backup(args.out)}")
@@ -274,7 +297,7 @@ def _backup(args) -> int:
     if result.missing_at_backup:
         print(f"注意：有 {len(result.missing_at_backup)} 个佐证文件在做这份备份时就已缺失，未能恢复。")
     if result.evidence_missing_here:
-        print(f"注意：恢复后的数据中有 {result.evidence_missing_here} 个佐证文件不在本机"
+        print(f"注意：恢复后的数据中有 {result.evidence_missing_here} 个佐证文件不在{here}"
               f"{'（单文件备份不含佐证文件，请用完整备份文件夹恢复）' if not args.file.is_dir() else ''}；"
               "可运行 qjgb verify 查看。")
     if result.window_open:
@@ -287,6 +310,63 @@ def _backup(args) -> int:
     return EXIT_OK
 
 
+def _migrate_to(args) -> int:
+    """qjgb migrate-to --db URL: exit 0 copied and proven equal; 2 refused (nothing written); 1 failed or not equal
+    (rolled back: the server holds nothing of it)."""
+    from .services.migrate import CopyMismatch, MigrateError, Refused, migrate_to, safe_url
+
+    _require_at_entry(args, "backup")  # it reads everything, like a backup: 管理员 only when there are accounts
+
+    def progress(what: str, done: int, total: int) -> None:
+        if done == total or done == 1:
+            print(f"  {what}：{done}/{total}", file=sys.stderr)
+
+    try:
+        migration = migrate_to(args.db, progress=progress)
+    except Refused as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except CopyMismatch as exc:
+        print("\n".join(exc.comparison.summary_lines("本机", "服务器")))
+        print("错误：服务器上的副本与本机数据不一致，迁移已全部撤销，服务器上没有留下本次迁移的数据：", file=sys.stderr)
+        for line in exc.comparison.differences():
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_FAIL
+    except MigrateError as exc:
+        raise _Failure(str(exc)) from exc
+    result = migration.result
+    print(f"已把本机数据迁移到服务器：{safe_url(migration.target)}")
+    print("\n".join(result.comparison.summary_lines("本机", "服务器")))
+    print(f"佐证文件：新复制 {result.contents_copied} 个。")
+    if result.contents_missing:
+        print(f"警告：有 {len(result.contents_missing)} 个佐证文件在本机已缺失或损坏，未能迁移；"
+              "请运行 qjgb verify 查看。", file=sys.stderr)
+    print("核对完成：每张数据表的行数和内容、每个佐证文件的 SHA-256 均与本机一致。")
+    print(f"各台电脑改用服务器：在数据文件夹的 config.toml 中写入 database_url = \"{safe_url(migration.target)}\""
+          "（*** 处填实际密码；或设置环境变量 QJGB_DATABASE_URL）。本机的数据文件夹保持原样，可留作备份。")
+    return EXIT_OK
+
+
+def _require_at_entry(args, action: str) -> None:
+    """backup and restore copy whole databases instead of writing through a service, so their rule (services/access.py)
+    is checked here. The database is only read for it, never created or migrated; one that cannot be read (damaged:
+    what a restore is for) has no accounts to ask."""
+    if not cli_accounts.database_has_accounts(paths.database_url()):
+        return
+    from .services.access import require
+    from .store.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(paths.database_url())
+    try:
+        sessions = make_sessionmaker(engine)
+        account = cli_accounts.login_for_command(args, sessions)
+        if account is not None:
+            with sessions() as s:
+                require(s, account.name, action)
+    finally:
+        engine.dispose()
+
+
 def _screenshot(args) -> int:
     try:
         width, height = (int(v) for v in args.size.lower().split("x"))
@@ -297,4 +377,5 @@ def _screenshot(args) -> int:
 
     return screenshot(args.out, select=args.select, size=(width, height),
                       filters={"department": args.department, "year": args.year, "search": args.search},
-                      today=args.today, tab=SCREENSHOT_TABS[args.tab])
+                      today=args.today, tab=SCREENSHOT_TABS[args.tab],
+                      login=lambda db: cli_accounts.login_for_command(args, db.sessions))

@@ -34,6 +34,7 @@ def test_bad_files_exit_2_and_add_nothing(cli, scan, tmp_path):
     assert json.loads(out) == []
 
 
+@pytest.mark.sqlite_only  # damages files in the data folder; on a server: test_server_evidence.py
 def test_verify_exit_codes(cli, scan, data_dir):
     cli("evidence", "add", "--measure", "13", "--year", "2025", str(scan))
     code, out, _ = cli("verify")

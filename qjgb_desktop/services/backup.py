@@ -18,6 +18,10 @@ What a restore promises:
   so the restored database never lists a file that is not there.
 - Success is reported only when all of it is done and on disk.
 
+On a database server (server mode) the same functions write and read the same formats through
+services/server_backup.py: a backup is a SQLite file (and evidence/ files) copied from one snapshot of the server,
+a restore replaces the server's rows in one transaction after the same checks of the backup.
+
 Temporary files (`.qjgb-part-…`, and `.incoming-…` in a full backup's evidence) of a failed or killed backup are
 removed at the next backup or restore of that folder, and by `clean_leftovers` at start-up; a folder's guard
 (store/backup.folder_guard) is held while its temporary files are written, so a running copy is never removed.
@@ -60,6 +64,13 @@ class BackupError(UserError):
 
 def _fail(what: str, exc: BaseException) -> BackupError:
     return BackupError(f"{what}：{explain(exc) or exc}")
+
+
+def _server_url() -> str | None:
+    """The current database's URL when it is a server (server mode): backed up and restored through
+    services/server_backup.py, in the same formats."""
+    url = paths.database_url()
+    return None if url.startswith("sqlite") else url
 
 
 def _database_file() -> Path:
@@ -172,9 +183,11 @@ def clean_leftovers(data_dir: Path | None = None) -> list[Path]:
 # -- backups ------------------------------------------------------------------------------------------------
 
 def create_backup(target: Path | None = None) -> Path:
-    db_file = _database_file()
-    if not db_file.is_file():
-        raise BackupError(f"数据库文件不存在：{db_file}（请先运行 qjgb init）")
+    server = _server_url()
+    if server is None:
+        db_file = _database_file()
+        if not db_file.is_file():
+            raise BackupError(f"数据库文件不存在：{db_file}（请先运行 qjgb init）")
     explicit = target is not None
     target = Path(target) if explicit else None
     if explicit and os.path.lexists(target):
@@ -186,6 +199,10 @@ def create_backup(target: Path | None = None) -> Path:
         if explicit and os.path.lexists(target):
             raise BackupError(f"目标文件已存在，不会覆盖：{target}")
         target = target if explicit else _unique_backup_path(folder)
+        if server is not None:
+            from .server_backup import backup_server
+
+            return backup_server(server, target)
         try:
             return backup_sqlite(db_file, target)
         except (OSError, sqlite3.Error) as exc:
@@ -207,6 +224,10 @@ def create_full_backup(folder: Path) -> FullBackupResult:
     folder = Path(folder)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise BackupError(f"“{folder}”不是文件夹")
+    if (server := _server_url()) is not None:
+        from .server_backup import full_backup_server
+
+        return full_backup_server(server, folder)
     db_file = _database_file()
     if not db_file.is_file():
         raise BackupError(f"数据库文件不存在：{db_file}（请先运行 qjgb init）")
@@ -256,7 +277,8 @@ def _copy_blobs(source, target, hashes, missing: set[str]) -> int:
         if not source.has(sha):
             missing.add(sha)
             continue
-        got, _size, new = target.put(source.path_for(sha))
+        with source.open(sha) as src:
+            got, _size, new = target.put_stream(src)
         if got != sha:  # the file here no longer has its content: never store it under its name
             if new:
                 target.remove(got)
@@ -347,6 +369,10 @@ def _restore(source_db: Path, full_folder: Path | None) -> RestoreResult:
     from ..store.blobs import evidence_store
     from ..store.models import Base  # noqa: F401  imported before the lock is taken: writers wait less
 
+    if (server := _server_url()) is not None:
+        from .server_backup import restore_server
+
+        return restore_server(server, source_db, full_folder)
     db_file = _database_file()
     backups = backups_dir()
     label = str(full_folder or source_db)

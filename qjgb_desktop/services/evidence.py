@@ -22,23 +22,49 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..domain.validation import clean_text
-from ..store.blobs import BlobStore, Cancelled, clean_evidence_leftovers, evidence_store, safe_file_name
+from ..store.blobs import BlobStore, Cancelled, DatabaseBlobStore, clean_evidence_leftovers, evidence_store, \
+    safe_file_name
 from ..store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
     ProgressReport, YearlyTarget
+from .access import require
 from .progress import ProgressError
 from .settings import load_settings
 
 __all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "clean_evidence_leftovers",
            "counts_by_target", "csv_cell", "export_pack", "list_evidence", "open_policy", "purge", "remove",
-           "verify", "viewer_copy", "viewer_copy_name"]
+           "save_content", "store_for_url", "verify", "viewer_copy", "viewer_copy_name"]
 
 
 class EvidenceError(ProgressError):
     """A file that cannot be attached, or a request that cannot be done; the message names the file."""
 
 
-def blob_store() -> BlobStore:
-    return evidence_store()
+def blob_store(session: Session | None = None) -> BlobStore | DatabaseBlobStore:
+    """Where evidence contents live: files in <data>/evidence on a single PC, chunks in the database on a server.
+    Decided by the session's database (no query), or without one by the current database URL."""
+    if session is not None:
+        bind = session.get_bind()
+        engine = getattr(bind, "engine", bind)  # a session bound to a connection
+        return DatabaseBlobStore(engine) if engine.dialect.name != "sqlite" else evidence_store()
+    return store_for_url()
+
+
+_server_engines: dict = {}
+
+
+def store_for_url(url: str | None = None) -> BlobStore | DatabaseBlobStore:
+    """The evidence store of a database URL (the current one by default); one engine per server URL, made once."""
+    from .. import paths
+
+    url = url or paths.database_url()
+    if url.startswith("sqlite"):
+        return evidence_store()
+    engine = _server_engines.get(url)
+    if engine is None:
+        from ..store.engine import make_engine
+
+        engine = _server_engines[url] = make_engine(url)
+    return DatabaseBlobStore(engine)
 
 
 @dataclass(frozen=True)
@@ -123,11 +149,12 @@ def attach(session: Session, target_id: int, files: list[Path], actor: str, note
         if report is None or report.yearly_target_id != target_id:
             raise EvidenceError(f"报告 {report_id} 不属于措施{target.measure.no}·{target.year}年")
     note, actor = clean_text(note).strip(), clean_text(actor, multiline=False).strip()
+    require(session, actor, "evidence.attach", target_id=target_id)  # before a single byte is copied
     if len(note) > 2000:
         raise EvidenceError("说明不超过 2000 字")
     max_bytes = int(load_settings(session).max_evidence_mb * 2**20)
     checked = check_files(files, max_bytes)
-    store = store or blob_store()
+    store = store or blob_store(session)
     store.clean_leftovers()  # what killed copies left behind (never a copy still running)
     total = sum(size for _, size in checked)
     done = 0
@@ -206,6 +233,7 @@ def remove(session: Session, evidence_id: int, reason: str, actor: str) -> None:
     if ev is None or ev.deleted:
         raise EvidenceError(f"佐证材料 {evidence_id} 不存在或已移除")
     reason, actor = clean_text(reason), clean_text(actor, multiline=False).strip()
+    require(session, actor, "evidence.remove", target_id=ev.yearly_target_id)
     if not reason.strip():
         raise EvidenceError("移除佐证材料须写明原因")
     ev.deleted, ev.deleted_at, ev.deleted_by, ev.delete_reason = True, datetime.now(), actor, reason.strip()
@@ -218,9 +246,9 @@ def purge(session: Session, actor: str, store: BlobStore | None = None) -> list[
     """Administrator: delete stored contents that no attachment uses any more (all removed, or none at all),
     and leftovers of interrupted copies. Records stay, marked purged. Returns the hashes deleted."""
     actor = clean_text(actor, multiline=False).strip()
-    if actor not in load_settings(session).admins:
+    if require(session, actor, "evidence.purge") is None and actor not in load_settings(session).admins:
         raise EvidenceError("只有管理员可以清理已移除的佐证文件")
-    store = store or blob_store()
+    store = store or blob_store(session)
     used = set(session.scalars(select(EvidenceFile.sha256).join(Evidence, Evidence.file_id == EvidenceFile.id)
                                .where(Evidence.deleted.is_(False))))
     gone = []
@@ -260,7 +288,7 @@ class VerifyReport:
 def verify(session: Session, store: BlobStore | None = None, progress: Callable[[int, int], None] | None = None
            ) -> VerifyReport:
     """Re-hash every stored file against its record; sweep leftovers of interrupted copies on the way."""
-    store = store or blob_store()
+    store = store or blob_store(session)
     report = VerifyReport()
     report.leftovers_cleaned, report.leftover_bytes_cleaned = store.clean_leftovers()
     records = {b.sha256: b for b in session.scalars(select(EvidenceFile).where(EvidenceFile.purged_at.is_(None)))}
@@ -282,7 +310,7 @@ def verify(session: Session, store: BlobStore | None = None, progress: Callable[
     for sha in store.stored():
         if sha not in records:
             (report.unrecorded if store.hash_of(sha) == sha else report.orphaned).append(sha)
-    report.leftovers = [p.name for p in store.leftovers()]
+    report.leftovers = [getattr(p, "name", p) for p in store.leftovers()]  # file names, or upload ids on a server
     return report
 
 
@@ -343,20 +371,26 @@ def viewer_copy(sha256: str, original_name: str, folder: Path, store: BlobStore 
     The stored file keeps its hash name; the copy is written under a temporary name and renamed, so a failed copy
     is never mistaken for a finished one, and is marked as downloaded from the Internet on Windows (Office then
     opens it in Protected View, with macros off)."""
-    source = (store or blob_store()).path_for(sha256)
-    with open(source, "rb") as fh:
+    store = store or blob_store()
+    with store.open(sha256) as fh:
         head = fh.read(16)
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / viewer_copy_name(original_name, head)
     if not target.is_file():
         partial = folder / f".part-{sha256[:16]}"
         try:
-            shutil.copyfile(source, partial)
+            save_content(sha256, partial, store)
             os.replace(partial, target)
         finally:
             partial.unlink(missing_ok=True)
         _mark_downloaded(target)
     return target, open_policy(original_name, head)
+
+
+def save_content(sha256: str, out: Path, store: BlobStore | DatabaseBlobStore | None = None) -> None:
+    """Write a stored content to the file `out` (replaced), streamed: from the file store or the server alike."""
+    with (store or blob_store()).open(sha256) as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1 << 20)
 
 
 def _mark_downloaded(path: Path) -> None:
@@ -407,7 +441,7 @@ def export_pack(session: Session, out: Path, measure_no: int | None = None, acti
                 cancelled: Callable[[], bool] | None = None, store: BlobStore | None = None) -> int:
     """Copy the evidence of a measure, an action or a department to a folder or a .zip, arranged as
     任务/措施/年份/文件, with 清单.csv listing each file's path, sha256, size and description."""
-    store = store or blob_store()
+    store = store or blob_store(session)
     items = list(session.scalars(_scope_query(session, measure_no, action_no, department)))
     if not items:
         raise EvidenceError("所选范围内没有佐证材料")
@@ -436,17 +470,20 @@ def export_pack(session: Session, out: Path, measure_no: int | None = None, acti
                     rel = "/".join((*folder, f"{stem}({n}).{ext}" if dot else f"{name}({n})"))
                     n += 1
                 used.add(rel)
-                source = store.path_for(e.file.sha256)
-                if not source.is_file():
+                if not store.has(e.file.sha256):
                     raise EvidenceError(f"“{e.original_name}”的存储文件缺失，请先运行 qjgb verify 检查")
-                if archive is not None:
-                    archive.write(source, rel)
-                else:
-                    target = partial.joinpath(*rel.split("/"))
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with open(source, "rb") as src, open(target, "wb") as dst:
-                        for chunk in iter(lambda: src.read(4 * 2**20), b""):
-                            dst.write(chunk)
+                with store.open(e.file.sha256) as src:
+                    if archive is not None:
+                        info = zipfile.ZipInfo(rel, date_time=e.created_at.timetuple()[:6])
+                        info.compress_type, info.file_size = zipfile.ZIP_DEFLATED, e.file.size
+                        info.external_attr = 0o644 << 16  # rw-r--r-- when unpacked
+                        with archive.open(info, "w", force_zip64=e.file.size > 2**31) as dst:
+                            shutil.copyfileobj(src, dst, 4 * 2**20)
+                    else:
+                        target = partial.joinpath(*rel.split("/"))
+                        target.parent.mkdir(parents=True, exist_ok=True)
+                        with open(target, "wb") as dst:
+                            shutil.copyfileobj(src, dst, 4 * 2**20)
                 done += e.file.size
                 if progress is not None:
                     progress(done, total, e.original_name)
