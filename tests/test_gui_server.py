@@ -77,3 +77,30 @@ def test_a_write_in_the_window_reaches_the_server(server_window, server_url):
             assert [r.done for r in svc.list_reports(s, measure_no=4)] == ["本窗口"]
     finally:
         other.close()
+
+
+def test_evidence_on_the_server_shows_its_thumbnail_and_saves_a_copy(server_window, tmp_path, monkeypatch):
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QColor, QImage
+
+    from qjgb_desktop.services import evidence as ev
+    from qjgb_desktop.ui import evidence_panel
+
+    win = server_window
+    image = QImage(120, 80, QImage.Format.Format_RGB32)
+    image.fill(QColor("#0072B2"))
+    photo = tmp_path / "现场照片.png"
+    image.save(str(photo))
+    select_target(win, 4, 2026)
+    node = win.current_node()
+    win.ctx.write(lambda s: ev.attach(s, node.id, [photo], "王老师"))
+    settle(win)
+    assert not (tmp_path / "data" / "evidence").exists()  # the content went to the server, not to this PC
+    panel = win.evidence
+    [item] = panel.model.items()
+    settle(win)
+    thumb = panel.model.index(0, 0).data(Qt.ItemDataRole.DecorationRole)
+    assert thumb is not None and not thumb.isNull() and thumb.width() <= 48  # decoded from the server's chunks
+    out = tmp_path / "另存.png"
+    monkeypatch.setattr(evidence_panel, "save_file_name", lambda *a, **k: str(out))
+    assert panel.save_copy(item) == out and out.read_bytes() == photo.read_bytes()

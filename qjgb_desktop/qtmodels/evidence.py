@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
@@ -23,9 +23,16 @@ def human_size(n: int) -> str:
     return str(n)
 
 
-def load_thumbnail(path: str) -> QImage:
-    """Decode a small version of an image (safe in a worker thread: QImage, not QPixmap)."""
-    reader = QImageReader(path)
+def load_thumbnail(source: str | bytes) -> QImage:
+    """Decode a small version of an image, from a file path or (server mode) its bytes (safe in a worker thread:
+    QImage, not QPixmap)."""
+    if isinstance(source, bytes):
+        buffer = QBuffer()
+        buffer.setData(QByteArray(source))
+        buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+        reader = QImageReader(buffer)
+    else:
+        reader = QImageReader(source)
     reader.setAutoTransform(True)
     size = reader.size()
     if size.isValid():

@@ -33,7 +33,7 @@ from ..errors import UserError
 from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
 from ..qtmodels.rows import refill_keeping_place, selected_record
 from ..services.plan_query import MeasureNode, TargetNode
-from ..store.blobs import evidence_store
+from ..store.blobs import BlobStore
 from .file_dialogs import open_file_names, save_file_name
 
 
@@ -140,11 +140,16 @@ class EvidencePanel(QWidget):
             b.setEnabled(has)
 
     def _load_thumbnails(self) -> None:
-        store = evidence_store()
+        from ..services.evidence import blob_store
+
+        store = blob_store()  # files here, or chunks on the server (small images only: THUMB_MAX_BYTES)
         for sha, _size in self.model.wanted_thumbnails():
-            path = str(store.path_for(sha))
-            self.ctx.workers.run(lambda p=path: load_thumbnail(p),
-                                 lambda image, s=sha: self.model.set_thumbnail(s, image))
+            def job(s=sha):
+                if isinstance(store, BlobStore):
+                    return load_thumbnail(str(store.path_for(s)))
+                with store.open(s) as fh:
+                    return load_thumbnail(fh.read())
+            self.ctx.workers.run(job, lambda image, s=sha: self.model.set_thumbnail(s, image))
 
     # -- adding ----------------------------------------------------------------------------------------
     def eventFilter(self, obj, event) -> bool:
@@ -271,7 +276,9 @@ class EvidencePanel(QWidget):
         if not name:
             return None
         try:
-            write_atomically(Path(name), lambda p: shutil.copyfile(evidence_store().path_for(item.sha256), p))
+            from ..services.evidence import save_content
+
+            write_atomically(Path(name), lambda p: save_content(item.sha256, p))
         except OSError as exc:
             QMessageBox.warning(self, "未保存", f"无法保存到“{name}”：{exc.strerror or exc}")
             return None
