@@ -1499,7 +1499,8 @@ def probe(index: int, ctx) -> tuple[str, bytes] | None:
         desc = what
     elif what == "reporter:invisible":  # 填报人 of a filled row made of characters clean_text removes
         xml = z.get(SHEET1)
-        m = re.search(rb'<c r="K(\d+)"[^>]*t="inlineStr"><is><t[^>]*>\xe6\x9d\x8e', xml)  # 李老师
+        # 李老师, as UTF-8 or as a character reference (openpyxl writes those when lxml is installed)
+        m = re.search(rb'<c r="K(\d+)"[^>]*t="inlineStr"><is><t[^>]*>(?:\xe6\x9d\x8e|&#26446;)', xml)
         r = m.group(1).decode()
         z.set(SHEET1, set_cell(xml, f"K{r}", inline(f"K{r}", "\u202e\ufeff")))
         desc = what

@@ -140,10 +140,13 @@ class EvidencePanel(QWidget):
             b.setEnabled(has)
 
     def _load_thumbnails(self) -> None:
+        wanted = self.model.wanted_thumbnails()
+        if not wanted:
+            return  # (and the window's first paint stays free of SQLAlchemy)
         from ..services.evidence import blob_store
 
         store = blob_store()  # files here, or chunks on the server (small images only: THUMB_MAX_BYTES)
-        for sha, _size in self.model.wanted_thumbnails():
+        for sha, _size in wanted:
             def job(s=sha):
                 if isinstance(store, BlobStore):
                     return load_thumbnail(str(store.path_for(s)))
