@@ -250,3 +250,20 @@ def test_form_defaults_for_a_clerk(db, target13):
         assert svc.form_defaults(s, target13, TODAY, "王老师").reporter == "李主任"
         future = svc.form_defaults(s, svc.target_id_for(s, 13, 2027), TODAY, "王老师")
     assert future.period == "2027Q1"
+
+
+def test_a_period_closed_on_one_pc_is_closed_on_every_pc_at_once(db, target13):
+    """Two program instances on the same database (two PCs on one server, or on one shared file)."""
+    from qjgb_desktop.services.database import open_database
+
+    add(db, target13)
+    other = open_database(db.url)
+    try:
+        with other.sessions.begin() as s:
+            svc.close_period(s, "2026Q3", "督导")
+        with pytest.raises(svc.ProgressError, match="已关闭"):
+            add(db, target13, done="另一台电脑上晚了一步")
+        with db.sessions() as s:
+            assert "2026Q3" in svc.closed_periods(s)
+    finally:
+        other.close()
