@@ -278,3 +278,15 @@ def test_downgrade_and_upgrade_again_on_the_server(pg_cluster):
     assert ensure_schema(engine) == "created"
     engine.dispose()
     pg_cluster.drop(url)
+
+
+def test_the_database_file_keeps_a_windows_drive_and_chinese_folders():
+    """A rendered URL percent-encodes C: and 张敏 (C%3A/Users/%E5…); the lock and the pre-upgrade backup must use
+    the real file, or on Windows they land under whatever folder the program was started from."""
+    from qjgb_desktop.store.engine import engine_file, engine_lock_file
+
+    engine = create_engine("sqlite:///C:/Users/张敏/AppData/Local/qjgb-desktop/qjgb.sqlite3")  # (not connected)
+    assert str(engine_file(engine)) == "C:/Users/张敏/AppData/Local/qjgb-desktop/qjgb.sqlite3"
+    assert "%" not in str(engine_lock_file(engine)) and str(engine_lock_file(engine)).startswith("C:/Users/张敏/")
+    assert engine_file(create_engine("sqlite://")) is None
+    engine.dispose()

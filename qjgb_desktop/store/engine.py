@@ -48,10 +48,18 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
-def engine_lock_file(engine: Engine) -> Path | None:
-    from ..paths import sqlite_path
+def engine_file(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for a server or in-memory SQLite). Taken from the URL's database
+    part as such: a rendered URL percent-encodes it (C:/ becomes C%3A/, 张敏 becomes %E5…), which on Windows
+    would turn the file into a relative path under whatever folder the program was started from."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database
+    return Path(database) if database and database != ":memory:" else None
 
-    path = sqlite_path(engine.url.render_as_string(hide_password=False))
+
+def engine_lock_file(engine: Engine) -> Path | None:
+    path = engine_file(engine)
     return lock_path_for(path) if path is not None else None
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect, text
 
 from ..errors import UserError
-from ..paths import resource_path, sqlite_path
+from ..paths import resource_path
 from .backup import backup_sqlite
 from .revision import HEAD, REVISIONS
 
@@ -55,7 +55,7 @@ def ensure_schema(engine: Engine) -> str:
         return "current"
     _refuse_unknown(engine, rev)
 
-    from .engine import engine_lock_file
+    from .engine import engine_file, engine_lock_file
     from .locks import write_lock
 
     with write_lock(engine_lock_file(engine), purpose="创建或升级数据库"):
@@ -64,7 +64,7 @@ def ensure_schema(engine: Engine) -> str:
             return "current"
         _refuse_unknown(engine, rev)
 
-        db_file = sqlite_path(engine.url.render_as_string(hide_password=False))
+        db_file = engine_file(engine)
         if rev is not None and db_file is not None and db_file.exists():
             stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
             backup_sqlite(db_file, db_file.with_name(f"{db_file.stem}.before-{HEAD}-{stamp}{db_file.suffix}"))
