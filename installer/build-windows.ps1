@@ -2,7 +2,8 @@
 #   powershell -ExecutionPolicy Bypass -File installer\build-windows.ps1
 # Needs NSIS 3 (https://nsis.sourceforge.io; makensis.exe on PATH or in its default folder).
 # Steps: a venv in .venv-build, pip install -e .[build], PyInstaller (dist\qjgb\ with qjgb.exe and
-# qjgb-cli.exe), a quick check of the bundle, then makensis -> dist\qjgb-setup-<version>.exe.
+# qjgb-cli.exe), a quick check of the bundle (charts, export, the Word report, backup), then makensis ->
+# dist\qjgb-setup-<version>.exe. installer/build-windows-wine.sh does the same on Linux under Wine (a manual check).
 $ErrorActionPreference = "Stop"
 Set-Location (Split-Path -Parent $PSScriptRoot)
 
@@ -30,6 +31,9 @@ try {
     foreach ($ext in "png", "svg", "pdf") {
         Run "dist\qjgb\qjgb-cli.exe" @("--data-dir", $data, "chart", "--kind", "overview", "--out", "$data\chart.$ext")
     }
+    Run "dist\qjgb\qjgb-cli.exe" @("--data-dir", $data, "export", "--out", "$data\export.xlsx")
+    Run "dist\qjgb\qjgb-cli.exe" @("--data-dir", $data, "report", "--year", "2025", "--out", "$data\report.docx")
+    Run "dist\qjgb\qjgb-cli.exe" @("--data-dir", $data, "backup", "--out", "$data\backup.sqlite3")
 } finally {
     Remove-Item -Recurse -Force $data -ErrorAction SilentlyContinue
 }

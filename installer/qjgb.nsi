@@ -65,11 +65,14 @@ VIAddVersionKey /LANG=2052 "LegalCopyright" "${PUBLISHER}"
 
 Function .onInit
   ; Qt 6 needs Windows 10 1809 (build 17763) or later
+!ifndef NO_WINDOWS_VERSION_CHECK  ; Wine reports Windows 7 here: installer/build-windows-wine.sh sets it
   ${IfNot} ${AtLeastWin10}
   ${OrIfNot} ${AtLeastBuild} 17763
-    MessageBox MB_ICONSTOP "本程序需要 Windows 10（1809 版）或更高版本。"
+    ; /SD: a silent install (setup.exe /S) ends with exit code 2 instead of waiting on the message
+    MessageBox MB_ICONSTOP "本程序需要 Windows 10（1809 版）或更高版本。" /SD IDOK
     Abort
   ${EndIf}
+!endif
 FunctionEnd
 
 Section "程序文件" SecProgram

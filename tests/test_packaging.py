@@ -210,10 +210,29 @@ def test_installer_spec_parses_and_covers_what_the_bundle_lacked():
     ast.parse(text)
     for needed in ("matplotlib.backends.backend_svg", "matplotlib.backends.backend_pdf",
                    "matplotlib.backends.backend_agg", "strip=False", "resources\", \"icons\", \"qjgb.ico",
-                   '_exe("qjgb", console=False)', '_exe("qjgb-cli", console=True)', "version=VERSION_FILE",
+                   '_exe("qjgb", console=False)', '_exe("qjgb-cli", console=True)', "version=_windows_version_file(name)", 'f"{name}.exe"',
                    "LastResortHE-Regular.ttf", "*gtk3*", "sqlalchemy.testing", "opengl32sw.dll"):
         assert needed in text, needed
     assert not re.search(r"strip\s*=\s*True\s*[,)]", text)  # stripping everything breaks numpy
+
+
+def test_installer_spec_ships_python_docx_in_a_form_that_finds_its_templates():
+    text = (ROOT / "installer.spec").read_text(encoding="utf-8")
+    assert '"docx"]' in text  # a hidden import: the bundle carries python-docx and its templates
+    # docx/parts/../templates/default-footer.xml needs a real docx/parts folder in the bundle (Linux)
+    assert 'module_collection_mode={"docx.parts": "pyc"}' in text
+    # only lxml.etree: the spec's own hook replaces the one that adds every lxml submodule
+    assert 'hookspath=[os.path.join(SPECPATH, "installer", "hooks")]' in text
+    hook = {}
+    exec((ROOT / "installer/hooks/hook-lxml.py").read_text(encoding="utf-8"), hook)
+    assert hook["hiddenimports"] == []
+
+
+def test_release_smoke_writes_word_documents_from_the_installed_program():
+    script = (ROOT / "tools/release-smoke.sh").read_text(encoding="utf-8")
+    assert "docx/templates/default.docx" in script and "lxml/etree" in script
+    assert re.search(r'"\$cli" --data-dir data report --year \d{4} --out \S+\.docx', script)
+    assert re.search(r'"\$cli" --data-dir data notice --all --out ', script)
 
 
 # -- the .deb --------------------------------------------------------------------------------------------------
@@ -258,3 +277,13 @@ def test_nsis_script_installs_per_user_and_keeps_the_data():
     assert 'InstallDir "$LOCALAPPDATA\\Programs\\${APP_ID}"' in text
     uninstall = text.split('Section "Uninstall"', 1)[1]
     assert "qjgb-desktop\"" not in uninstall and "$LOCALAPPDATA" not in uninstall  # the data folder stays
+
+
+def test_wine_build_script_parses_and_stays_out_of_ci():
+    script = ROOT / "installer/build-windows-wine.sh"
+    subprocess.run(["bash", "-n", str(script)], check=True, timeout=30)
+    assert "build-windows-wine" not in (ROOT / ".ci/run").read_text(encoding="utf-8")  # a manual check: ~10 min
+    text = script.read_text(encoding="utf-8")
+    # the Wine stand-ins stay in the Wine prefix, never in the bundle or the installer
+    assert "is in the bundle" in text and "-DNO_WINDOWS_VERSION_CHECK" in text
+    assert "NO_WINDOWS_VERSION_CHECK" in (ROOT / "installer/qjgb.nsi").read_text(encoding="utf-8")

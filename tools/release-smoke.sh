@@ -2,8 +2,8 @@
 # CI check of the Linux release, the way an office PC gets it: build the bundle and the .deb
 # (tools/build-linux.sh), install the .deb with apt-get, run the program from /usr/bin with no venv on
 # PATH — first start into a fresh folder (migrations + seeding), the window offscreen, every chart kind as
-# PNG, SVG and PDF, export, templates, backup --full and restore — then uninstall it. Prints the bundle size
-# and the build time. Needs root (or sudo) for apt-get.
+# PNG, SVG and PDF, export, templates, backup --full and restore, the Word report and notices — then uninstall
+# it. Prints the bundle size and the build time. Needs root (or sudo) for apt-get.
 #   bash tools/release-smoke.sh              build, install, smoke, uninstall
 #   bash tools/release-smoke.sh --no-build   use the dist/ already built
 #   bash tools/release-smoke.sh --bundle     only smoke dist/qjgb/ itself (no .deb, no root)
@@ -13,8 +13,11 @@ root=$PWD
 sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 
-smoke() {  # $1: the console program (qjgb-cli), $2: the window program (qjgb)
-  local cli=$1 gui=$2 work kind ext
+smoke() {  # $1: the console program (qjgb-cli), $2: the window program (qjgb), $3: its _internal folder
+  local cli=$1 gui=$2 internal=$3 work kind ext
+  # Word documents: python-docx needs its template and lxml.etree in the bundle (the spec trims the rest of lxml)
+  test -s "$internal/docx/templates/default.docx" || { echo "docx/templates/default.docx missing" >&2; exit 1; }
+  ls "$internal"/lxml/etree.*so* >/dev/null || { echo "lxml.etree missing" >&2; exit 1; }
   work=$(mktemp -d)
   # the installed program must not lean on the checkout's venv or sources
   (
@@ -44,6 +47,13 @@ smoke() {  # $1: the console program (qjgb-cli), $2: the window program (qjgb)
     "$cli" --data-dir data backup --out one.sqlite3
     "$cli" --data-dir data restore one.sqlite3
     "$gui" --data-dir data screenshot --out window.png --select 1
+    # Word documents (python-docx + lxml from the bundle, charts inside): the report and the notices
+    "$cli" --data-dir data report --year 2025 --out 报告.docx
+    "$cli" --data-dir data notice --all --out 通知
+    for doc in 报告.docx 通知/*.docx; do
+      [ "$(head -c 2 "$doc")" = PK ] && grep -qa "word/document.xml" "$doc" \
+        || { echo "$doc is not a Word document" >&2; exit 1; }
+    done
     set +x
     test -s window.png && test -s chart-overview.pdf && test -s 导出.xlsx
     ls 模板 | grep -q xlsx
@@ -54,7 +64,7 @@ smoke() {  # $1: the console program (qjgb-cli), $2: the window program (qjgb)
 
 case "${1:-}" in
   --bundle)
-    smoke "$root/dist/qjgb/qjgb-cli" "$root/dist/qjgb/qjgb"
+    smoke "$root/dist/qjgb/qjgb-cli" "$root/dist/qjgb/qjgb" "$root/dist/qjgb/_internal"
     echo "冒烟检查通过 / bundle smoke passed: dist/qjgb ($(du -sh dist/qjgb | cut -f1))"
     exit 0
     ;;
@@ -73,7 +83,7 @@ DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$deb" >/dev/null
 trap 'DEBIAN_FRONTEND=noninteractive $sudo apt-get remove -y -qq qjgb-desktop >/dev/null' EXIT
 test -f /usr/share/applications/qjgb-desktop.desktop
 test -f /usr/share/icons/hicolor/256x256/apps/qjgb-desktop.png
-smoke /usr/bin/qjgb-cli /usr/bin/qjgb
+smoke /usr/bin/qjgb-cli /usr/bin/qjgb /opt/qjgb-desktop/_internal
 size=$(du -sh dist/qjgb | cut -f1)
 echo "冒烟检查通过 / release smoke passed: bundle dist/qjgb $size ($(du -sb dist/qjgb | cut -f1) bytes," \
      "$(find dist/qjgb -type f | wc -l) files), .deb $(du -h "$deb" | cut -f1)${build_seconds:+, build ${build_seconds} s}"
