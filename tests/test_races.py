@@ -131,3 +131,53 @@ def test_many_writers_lose_nothing(data):
     stored = {r[0] for r in query(data, "SELECT done FROM progress_report")}
     assert set(acked) <= stored and len(acked) == 12
     assert query(data, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_dead_writers_lock_is_taken_over_even_when_its_pid_is_reused(tmp_path):
+    """A writer killed while holding the lock leaves its lock file; when its PID is then reused by another python
+    process (PIDs wrap quickly on a busy machine), Qt alone would take that process for the holder and every writer
+    would wait 30 s and give up. The new process started after the lock was written: it is not the holder."""
+    import time as _time
+
+    from PySide6.QtCore import QSysInfo
+
+    from qjgb_desktop.store.locks import process_start_time, write_lock
+
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        _time.sleep(0.2)
+        assert process_start_time(sleeper.pid) is not None
+        lock_file = tmp_path / "qjgb.sqlite3.write.lock"
+        # What a killed writer's QLockFile leaves: its PID (here: reused by the sleeper), program and host names.
+        program = Path(os.readlink(f"/proc/{sleeper.pid}/exe")).name  # what Qt compares: the same program
+        lock_file.write_text(f"{sleeper.pid}\n{program}\n{QSysInfo.machineHostName()}\n\n\n", encoding="utf-8")
+        old = _time.time() - 120
+        os.utime(lock_file, (old, old))
+        started = _time.monotonic()
+        with write_lock(lock_file, wait_s=5):
+            pass
+        assert _time.monotonic() - started < 3
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_a_live_writers_lock_is_respected(tmp_path):
+    from qjgb_desktop.store.locks import LockError, write_lock
+
+    lock_file = tmp_path / "qjgb.sqlite3.write.lock"
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; sys.path.insert(0, %r)\n"
+        "from qjgb_desktop.store.locks import write_lock\n"
+        "from pathlib import Path\n"
+        "with write_lock(Path(%r)):\n"
+        "    print('HELD', flush=True); time.sleep(30)") % (str(ROOT), str(lock_file))],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "HELD"
+        with pytest.raises(LockError):
+            with write_lock(lock_file, wait_s=1.5):
+                pass
+    finally:
+        holder.kill()
+        holder.communicate()

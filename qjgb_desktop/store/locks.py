@@ -56,12 +56,18 @@ def _acquire(entry: _Entry, wait_s: float, purpose: str) -> None:
     # QLockFile.tryLock(timeout) sleeps ever longer between its tries (up to seconds); writers queued behind a
     # restore would wake long after it finished. Short regular tries instead.
     deadline = time.monotonic() + wait_s
+    next_check = 0.0
     while True:
         if lock.tryLock(0):
             entry.qlock = lock
             return
         if lock.error() != QLockFile.LockError.LockFailedError or time.monotonic() >= deadline:
             break
+        if time.monotonic() >= next_check:
+            next_check = time.monotonic() + 0.5
+            if _holder_is_gone(lock, entry.path):
+                lock.removeStaleLockFile()
+                continue
         time.sleep(0.02)
     error = lock.error()
     folder = entry.path.parent
@@ -72,6 +78,42 @@ def _acquire(entry: _Entry, wait_s: float, purpose: str) -> None:
                         "请检查文件夹权限，或把数据文件夹放到可写的位置（--data-dir）。")
     raise LockError(f"无法在数据文件夹 {folder} 中创建锁文件（磁盘已满或磁盘故障？）。{purpose}未能进行；"
                     "请腾出磁盘空间后再试。")
+
+
+def _holder_is_gone(lock, path: Path) -> bool:
+    """Qt counts a lock as stale when its process is gone or its PID now belongs to another program; a PID reused
+    by the same program (another qjgb or python process: PIDs wrap quickly on a busy machine) would still look
+    like the holder, and every writer would wait for a process that never held the lock. The lock file is written
+    when the lock is taken, so a process that started later cannot be its holder."""
+    from PySide6.QtCore import QSysInfo
+
+    info = lock.getLockInfo()
+    if not isinstance(info, tuple) or len(info) < 3:
+        return False
+    pid, host, _app = info[:3]
+    if not pid or host != QSysInfo.machineHostName():
+        return False  # a lock taken on another PC (a shared folder): only Qt's own rules apply
+    started = process_start_time(int(pid))
+    try:
+        written = path.stat().st_mtime
+    except OSError:
+        return False
+    return started is not None and started > written + 1.0
+
+
+def process_start_time(pid: int) -> float | None:
+    """When a process started (seconds since the epoch), where the system says (Linux /proc); else None."""
+    import os
+
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            fields = fh.read().rsplit(b")", 1)[1].split()
+        ticks = int(fields[19])  # field 22, counted after the command name
+        with open("/proc/stat", "rb") as fh:
+            boot = next(int(line.split()[1]) for line in fh if line.startswith(b"btime "))
+        return boot + ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
 
 
 @contextmanager
