@@ -3,7 +3,6 @@
 from datetime import date
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from gui_helpers import select_target, settle

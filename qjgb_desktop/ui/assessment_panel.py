@@ -97,7 +97,27 @@ def _figure(value: float) -> str:
     return f"{value:g}" if value == int(value) else f"{value:.3g}"
 
 
-class AssessmentPanel(QWidget):
+class ReadWhenShown:
+    """A tab that reads its data in the background: `reload()` (data changed) marks it out of date and reads now if
+    it is on screen, else when it is next shown; its own `_load()` reads and keeps the user's choices."""
+
+    _stale = True
+    _sized = False
+
+    def reload(self) -> None:
+        self._stale = True
+        if self.isVisible():
+            self._load()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._load()
+        if not self._sized:
+            QTimer.singleShot(0, self._fit)
+
+
+class AssessmentPanel(ReadWhenShown, QWidget):
     """考核 tab: AssessmentPanel(ctx); reload() after data changes."""
 
     HEADERS = ("排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率")
@@ -146,20 +166,6 @@ class AssessmentPanel(QWidget):
         ctx.database_ready.connect(self.reload)
 
     # -- loading ----------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Compute again (data changed); the chosen year and the selected department stay. A hidden tab
-        computes when it is next shown."""
-        self._stale = True
-        if self.isVisible():
-            self._load()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._load()
-        if not self._sized:
-            QTimer.singleShot(0, self._fit)
-
     def _load(self) -> None:
         if self.ctx.db is None:
             return

@@ -6,7 +6,7 @@ only notes that it is out of date). Double-clicking an owed report shows its tar
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal
+from PySide6.QtCore import QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QComboBox,
@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from ..domain.status import COMPLETED, NOT_REPORTED, OVERDUE, YELLOW
 from ..qtmodels.lights import state_icon
-from .assessment_panel import fit_name_table, name_table, refit_columns, side_by_side
+from .assessment_panel import ReadWhenShown, fit_name_table, name_table, refit_columns, side_by_side
 from .supervision import DepartmentRole, TargetIdRole, _item
 
 ON_TIME, LATE, MISSING = "已报", "逾期报", "未报"  # services.calendar's states (not imported: no SQLAlchemy here)
@@ -50,7 +50,7 @@ def days_text(days: int) -> str:
     return f"还有 {days} 天" if days > 0 else "今天截止" if days == 0 else f"已过 {-days} 天"
 
 
-class CalendarPanel(QWidget):
+class CalendarPanel(ReadWhenShown, QWidget):
     """填报日历 tab: CalendarPanel(ctx); reload() after data changes; target_activated(int) to show a target."""
 
     target_activated = Signal(int)
@@ -119,20 +119,6 @@ class CalendarPanel(QWidget):
         ctx.database_ready.connect(self.reload)
 
     # -- loading ----------------------------------------------------------------------------------------
-    def reload(self) -> None:
-        """Read again (data changed); the chosen period and the selected department stay. A hidden tab reads
-        when it is next shown."""
-        self._stale = True
-        if self.isVisible():
-            self._load()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
-        if self._stale:
-            self._load()
-        if not self._sized:
-            QTimer.singleShot(0, self._fit)
-
     def _load(self) -> None:
         if self.ctx.db is None:
             return
