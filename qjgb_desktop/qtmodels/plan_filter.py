@@ -11,6 +11,7 @@ from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyM
 
 from ..services.plan_query import ActionNode, MeasureNode, TargetNode
 from .plan_tree import COL_NAME, NodeRole
+from .rows import filter_change
 
 ROLE_ANY, ROLE_LEAD, ROLE_COOPERATING = "any", "lead", "cooperating"
 
@@ -30,22 +31,19 @@ class PlanFilterProxy(QSortFilterProxyModel):
     # -- criteria ---------------------------------------------------------------------------------
     def set_department(self, name: str | None, role: str = ROLE_ANY) -> None:
         if (name or None, role) != (self._department, self._role):
-            self.beginFilterChange()
-            self._department, self._role = name or None, role
-            self.endFilterChange()
+            with filter_change(self):
+                self._department, self._role = name or None, role
 
     def set_year(self, year: int | None) -> None:
         if year != self._year:
-            self.beginFilterChange()
-            self._year = year
-            self.endFilterChange()
+            with filter_change(self):
+                self._year = year
 
     def set_keyword(self, text: str) -> None:
         text = text.strip()
         if text != self._keyword:
-            self.beginFilterChange()
-            self._keyword = text
-            self.endFilterChange()
+            with filter_change(self):
+                self._keyword = text
 
     def keyword(self) -> str:
         return self._keyword

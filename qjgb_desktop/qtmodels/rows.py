@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 
 RecordRole = Qt.ItemDataRole.UserRole + 1  # the record of the row itself
@@ -70,3 +72,22 @@ def refill_keeping_place(view, model: RecordTableModel, records: list, key) -> N
         bar.setValue(scroll)
     elif records:
         view.selectRow(0)
+
+
+@contextmanager
+def filter_change(proxy, rows_only: bool = False):
+    """Change a filter proxy's criteria inside this block. Qt 6.10's beginFilterChange/endFilterChange where they
+    exist; on older Qt (6.9 is the last PySide6 built for glibc 2.28, for 统信UOS 20 / 银河麒麟 V10) the rows are
+    filtered again afterwards with invalidateRowsFilter."""
+    if hasattr(proxy, "endFilterChange"):
+        proxy.beginFilterChange()
+        yield
+        if rows_only:
+            from PySide6.QtCore import QSortFilterProxyModel
+
+            proxy.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        else:
+            proxy.endFilterChange()
+    else:
+        yield
+        proxy.invalidateRowsFilter()

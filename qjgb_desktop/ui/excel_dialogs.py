@@ -129,13 +129,10 @@ class _KindFilter(QSortFilterProxyModel):
         self.kinds: set[str] | None = None
 
     def set_kinds(self, kinds: set[str] | None) -> None:
-        if hasattr(self, "beginFilterChange"):  # Qt 6.10: invalidateFilter() is deprecated
-            self.beginFilterChange()
+        from ..qtmodels.rows import filter_change
+
+        with filter_change(self, rows_only=True):
             self.kinds = kinds
-            self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
-        else:
-            self.kinds = kinds
-            self.invalidate()
 
     def filterAcceptsRow(self, source_row, source_parent) -> bool:  # noqa: N802 (Qt's name)
         if not source_parent.isValid() or self.kinds is None:
