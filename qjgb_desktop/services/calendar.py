@@ -143,10 +143,11 @@ def _summaries(owed: list[Owed], departments: list[str], due: date, today: date)
     return out
 
 
-def submissions(session: Session, period: Period, today: date) -> list[DepartmentSubmission]:
+def submissions(session: Session, period: Period, today: date, tree: PlanTree | None = None,
+                settings: AppSettings | None = None) -> list[DepartmentSubmission]:
     """Per department (in the plan's order), what it owed for the period and what came in, on time or late."""
-    tree = plan_tree(session)
-    settings = load_settings(session)
+    tree = tree or plan_tree(session)
+    settings = settings or load_settings(session)
     if tree is None:
         return []
     owed = owed_reports(session, [period], tree, settings)
@@ -171,7 +172,7 @@ def due_soon(session: Session, today: date, days: int = UPCOMING_DAYS) -> list[D
     for period in periods_in(tree.years, settings.scheme):
         due = due_date(settings, period)
         if today <= due <= today + timedelta(days=days):
-            owing = [s for s in submissions(session, period, today) if s.missing]
+            owing = [s for s in submissions(session, period, today, tree, settings) if s.missing]
             out.append(DueSoon(period, due, (due - today).days, owing))
     return out
 
