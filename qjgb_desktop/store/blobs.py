@@ -77,7 +77,17 @@ def _hold(fd: int) -> bool:
     return True
 
 
-class BlobStore:
+class _Store:
+    """What both stores (files here, chunks on a server) share: a file is put in as its stream."""
+
+    def put(self, source: Path, on_bytes: Callable[[int], None] | None = None,
+            cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
+        """Copy `source` in; returns (sha256, size, newly_stored). The source is only read."""
+        with open(source, "rb") as src:
+            return self.put_stream(src, on_bytes, cancelled)
+
+
+class BlobStore(_Store):
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self._swept = False
@@ -89,12 +99,6 @@ class BlobStore:
 
     def has(self, sha256: str) -> bool:
         return self.path_for(sha256).is_file()
-
-    def put(self, source: Path, on_bytes: Callable[[int], None] | None = None,
-            cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
-        """Copy `source` in; returns (sha256, size, newly_stored). The source is only read."""
-        with open(source, "rb") as src:
-            return self.put_stream(src, on_bytes, cancelled)
 
     def put_stream(self, src: BinaryIO, on_bytes: Callable[[int], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
@@ -212,7 +216,7 @@ def _upload_lock_key(upload_id: str) -> int:
     return int(upload_id[:8], 16) - 2**31  # a signed int4; two uploads sharing one only make a sweep skip both
 
 
-class DatabaseBlobStore:
+class DatabaseBlobStore(_Store):
     """Server mode: evidence contents in the database, content-addressed, in pieces of at most DB_CHUNK bytes, so
     one pg_dump (or `qjgb backup --full`) holds everything. Same interface as BlobStore; contents are read with
     `open()` (a stream), never by path. Needs PostgreSQL (advisory locks, ON CONFLICT).
@@ -294,11 +298,6 @@ class DatabaseBlobStore:
         yield from hashes
 
     # -- writing ------------------------------------------------------------------------------------------
-    def put(self, source: Path, on_bytes: Callable[[int], None] | None = None,
-            cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
-        with open(source, "rb") as src:
-            return self.put_stream(src, on_bytes, cancelled)
-
     def put_stream(self, src: BinaryIO, on_bytes: Callable[[int], None] | None = None,
                    cancelled: Callable[[], bool] | None = None) -> tuple[str, int, bool]:
         from sqlalchemy import bindparam, text

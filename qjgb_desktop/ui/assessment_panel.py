@@ -159,8 +159,6 @@ class AssessmentPanel(ReadWhenShown, QWidget):
 
         self._scores: dict[str, object] = {}
         self._chosen: int | None = None
-        self._stale = True
-        self._sized = False
         self.year.currentIndexChanged.connect(self._year_chosen)
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_selected())
         ctx.database_ready.connect(self.reload)

@@ -109,8 +109,6 @@ class CalendarPanel(ReadWhenShown, QWidget):
         self._data = None
         self._chosen: str | None = None  # the period code the user chose (None: the one containing today)
         self._pending_department: str | None = None  # to select once the period chosen from 7 日内到期 is read
-        self._stale = True
-        self._sized = False
         self.period.currentIndexChanged.connect(self._period_chosen)
         self.show_filter.currentIndexChanged.connect(lambda _i: self._apply_filter())
         self.table.selectionModel().currentRowChanged.connect(lambda cur, _prev: self._show_department(cur.row()))
