@@ -255,7 +255,7 @@ class Heights(NamedTuple):
 # Heights are in 1/100 mm. Prints {"file": {"sheet": {"rows": [[row, ours, optimal]], "merged": [[r1, r2, col,
 # ours, needed]]}}} or {"error": ...} as JSON.
 _UNO_SCRIPT = r"""
-import json, sys, time, traceback
+import json, os, sys, time, traceback
 import uno
 from com.sun.star.beans import PropertyValue
 from com.sun.star.connection import NoConnectException
@@ -271,8 +271,8 @@ while True:
         break
     except NoConnectException:
         if time.monotonic() > deadline:
-            print(json.dumps({"error": "soffice did not accept a UNO connection at " + url}))
-            sys.exit(3)
+            print(json.dumps({"error": "soffice did not accept a UNO connection at " + url}), flush=True)
+            os._exit(3)
         time.sleep(0.05)
 desktop = ctx.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", ctx)
 
@@ -361,7 +361,10 @@ def measure(doc, path):
     return sheets
 
 
-out = {}
+# The answer is written and flushed before LibreOffice is ended, and the script then leaves with os._exit: once
+# soffice is gone, Python's own shutdown tears down the UNO bridge and pyuno crashes there now and then (SIGSEGV,
+# about 1 run in 20), after a complete answer.
+out, code = {}, 0
 try:
     for path in files:
         doc = desktop.loadComponentFromURL(uno.systemPathToFileUrl(path), "_blank", 0, (prop("Hidden", True),))
@@ -372,14 +375,14 @@ try:
         finally:
             doc.close(True)
 except Exception:
-    print(json.dumps({"error": traceback.format_exc()}))
-    sys.exit(4)
-finally:
-    try:
-        desktop.terminate()
-    except Exception:
-        pass
-print(json.dumps(out, ensure_ascii=False))
+    out, code = {"error": traceback.format_exc()}, 4
+sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+sys.stdout.flush()
+try:
+    desktop.terminate()
+except Exception:
+    pass
+os._exit(code)
 """
 
 
