@@ -1,4 +1,4 @@
-"""Command line for accounts: `qjgb user add|list|passwd|disable|enable`, and the login every command makes when the
+"""Command line for accounts: `qjgb user add|list|set|passwd|disable|enable`, and the login every command makes when the
 database has accounts (`login_for_command`, called once where cli.py opens the database).
 
 Logging in on the command line: the account is `--user NAME` (or the environment variable QJGB_USER); the password
@@ -24,7 +24,7 @@ ROLES = ("管理员", "督导", "部门填报员", "只读")
 
 
 def add_parsers(sub, common, parser_class) -> None:
-    user = sub.add_parser("user", parents=[common], help="登录账户：添加、列出、改密码、停用、启用",
+    user = sub.add_parser("user", parents=[common], help="登录账户：添加、列出、修改角色与部门、改密码、停用、启用",
                           description="有了第一个账户（须为管理员）之后，每个命令和窗口都须用账户登录；"
                                       "命令行的账户用 --user 或 QJGB_USER 指明，密码取自环境变量 QJGB_PASSWORD 或提示输入。")
     usub = user.add_subparsers(dest="user_command", metavar="子命令", required=True, parser_class=parser_class)
@@ -39,6 +39,12 @@ def add_parsers(sub, common, parser_class) -> None:
     passwd = usub.add_parser("passwd", parents=[common], help="修改密码（本人，或由管理员重设）")
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true", help="从标准输入读取新密码（一行）")
+    change = usub.add_parser("set", parents=[common], help="修改账户的角色或绑定的部门（仅管理员）")
+    change.add_argument("name")
+    change.add_argument("--role", choices=ROLES, help="新角色；不给则不变")
+    change.add_argument("--department", action="append", default=None, metavar="部门",
+                        help="部门填报员负责的部门（可重复；给出即替换原有部门）")
+    change.add_argument("--reason", default="", help="修改原因（记入留痕）")
     disable = usub.add_parser("disable", parents=[common], help="停用账户（账户不删除，记录中的姓名保留）")
     disable.add_argument("name")
     disable.add_argument("--reason", default="", help="停用原因（记入留痕）")
@@ -183,6 +189,11 @@ def _dispatch(args, db) -> int:
         elif cmd == "passwd":
             account = svc.change_password(s, actor, args.name, password)
             done = f"已修改账户“{account.name}”的密码"
+        elif cmd == "set":
+            if args.role is None and args.department is None:
+                raise svc.AccountError("请用 --role 或 --department 指明要修改的内容")
+            account = svc.update_account(s, actor, args.name, args.role, args.department, args.reason)
+            done = f"已修改账户：{account.label}"
         elif cmd == "disable":
             account = svc.disable_account(s, actor, args.name, args.reason)
             done = f"已停用账户“{account.name}”（不能再登录；记录中的姓名保留）"

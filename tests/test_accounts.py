@@ -175,6 +175,55 @@ def test_passwords_are_changed_by_their_owner_or_an_administrator(db):
         write(db, lambda s: accounts.change_password(s, "张敏", "只读丁", "1234567"))
 
 
+def test_an_account_changes_its_own_password_only_with_the_current_one(db):
+    add_account(db, "王老师", "张敏", ADMIN)
+    add_account(db, "张敏", "督导乙", SUPERVISOR)
+    with pytest.raises(accounts.AccountError, match="当前密码不正确"):
+        write(db, lambda s: accounts.change_own_password(s, "督导乙", "wrong-password", "new-password-2"))
+    with pytest.raises(accounts.AccountError, match="与当前密码相同"):
+        write(db, lambda s: accounts.change_own_password(s, "督导乙", PW, PW))
+    with pytest.raises(accounts.AccountError, match="至少 8"):
+        write(db, lambda s: accounts.change_own_password(s, "督导乙", PW, "short"))
+    assert accounts.login(db.sessions, "督导乙", PW).name == "督导乙"  # every refusal changed nothing
+    write(db, lambda s: accounts.change_own_password(s, "督导乙", PW, "new-password-2"))
+    assert accounts.login(db.sessions, "督导乙", "new-password-2").name == "督导乙"
+    with db.sessions() as s:
+        entry = s.scalars(select(AuditEvent).where(AuditEvent.action == "account.password")).one()
+        assert (entry.actor, entry.reason) == ("督导乙", "本人修改")
+
+
+def test_an_administrator_changes_roles_and_departments_and_the_last_administrator_stays(db):
+    t13 = target(db, 13)
+    add_account(db, "王老师", "张敏", ADMIN)
+    add_account(db, "张敏", "填报员丙", CLERK, ["区教委"])
+    with pytest.raises(AccessDenied, match="填报员丙"):
+        write(db, lambda s: accounts.update_account(s, "填报员丙", "填报员丙", ADMIN))
+    with pytest.raises(accounts.AccountError, match="唯一启用的管理员"):
+        write(db, lambda s: accounts.update_account(s, "张敏", "张敏", READER))
+    with pytest.raises(accounts.AccountError, match="计划中没有这些部门：不存在科"):
+        write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", departments=["不存在科"]))
+    with pytest.raises(accounts.AccountError, match="没有变化"):
+        write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", CLERK, ["区教委"]))
+    with pytest.raises(accounts.AccountError, match="只有部门填报员绑定部门"):
+        write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", READER, ["区教委"]))
+    # moved to another office: the new department's targets only, from the next write on
+    view = write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", departments=["区体育局"], reason="调岗"))
+    assert (view.role, view.departments) == (CLERK, ("区体育局",))
+    with pytest.raises(AccessDenied):
+        write(db, lambda s: svc.add_report(s, t13, report(), "填报员丙", TODAY))
+    view = write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", READER))
+    assert (view.role, view.departments) == (READER, ())  # another role has no departments
+    write(db, lambda s: accounts.update_account(s, "张敏", "填报员丙", ADMIN))
+    write(db, lambda s: accounts.update_account(s, "填报员丙", "张敏", SUPERVISOR))  # another 管理员 exists now
+    with db.sessions() as s:
+        entries = s.scalars(select(AuditEvent).where(AuditEvent.action == "account.update")
+                            .order_by(AuditEvent.id)).all()
+        assert [(e.actor, e.before["role"], e.after["role"], e.after["departments"]) for e in entries] == [
+            ("张敏", CLERK, CLERK, ["区体育局"]), ("张敏", CLERK, READER, []), ("张敏", READER, ADMIN, []),
+            ("填报员丙", ADMIN, SUPERVISOR, [])]
+        assert entries[0].reason == "调岗"
+
+
 def test_the_audit_names_the_account_and_never_holds_a_password(db):
     t13 = target(db, 13)
     add_account(db, "王老师", "张敏", ADMIN)
@@ -443,10 +492,17 @@ def test_cli_accounts_and_the_login_of_every_command(cli, stdin, monkeypatch, tm
     code, out, _err = cli("user", "add", "填报员丙", "--role", "部门填报员", "--department", "区教委",
                           "--password-stdin", user="张敏")
     assert code == 0 and "填报员丙（部门填报员：区教委）" in out
+    code, _out, err = cli("user", "set", "填报员丙", user="张敏")
+    assert code == 2 and "--role 或 --department" in err
+    code, out, err = cli("user", "set", "填报员丙", "--department", "区教委", "--department", "区体育局",
+                         "--reason", "兼管体育", user="张敏")
+    assert code == 0 and "填报员丙（部门填报员：区教委、区体育局）" in out, err
+    code, _out, err = cli("user", "set", "张敏", "--role", "只读", user="只读丁")
+    assert code == 1 and "无权管理账户" in err
     code, out, _err = cli("user", "list", "--json", user="只读丁")
     listed = json.loads(out)
     assert [(a["name"], a["role"], a["departments"]) for a in listed] == [
-        ("张敏", "管理员", []), ("只读丁", "只读", []), ("填报员丙", "部门填报员", ["区教委"])]
+        ("张敏", "管理员", []), ("只读丁", "只读", []), ("填报员丙", "部门填报员", ["区教委", "区体育局"])]
     assert PW not in out and "password_hash" not in out and "argon2" not in out
 
     # the roles, through the same services

@@ -95,10 +95,10 @@ def _departments(session: Session, role: str, departments: Iterable[str]) -> lis
             wanted.append(d)
     if role != CLERK:
         if wanted:
-            raise AccountError(f"只有部门填报员绑定部门；{role}可查看全部部门，请不要指定 --department")
+            raise AccountError(f"只有部门填报员绑定部门；{role}可查看全部部门，不绑定部门")
         return []
     if not wanted:
-        raise AccountError("部门填报员须绑定至少一个部门（可重复 --department）")
+        raise AccountError("部门填报员须绑定至少一个部门")
     known = set(session.scalars(select(Department.name).where(Department.name.in_(wanted))))
     unknown = [d for d in wanted if d not in known]
     if unknown:
@@ -123,7 +123,7 @@ def add_account(session: Session, actor: str, name: str, password: str, role: st
     depts = _departments(session, role, departments)
     _check_password(password)
     if session.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:
-        raise AccountError(f"账户“{name}”已存在（账户不删除；已停用的可用 qjgb user enable 重新启用）")
+        raise AccountError(f"账户“{name}”已存在（账户不删除；已停用的账户可重新启用）")
     now = datetime.now()
     row = UserAccount(name=name, password_hash=hasher().hash(password), role=role, departments=depts,
                       disabled=False, created_at=now, created_by=actor or name, password_changed_at=now)
@@ -151,6 +151,44 @@ def change_password(session: Session, actor: str, name: str, new_password: str) 
     row.password_changed_at = datetime.now()
     _audit(session, actor, "account.password", row, None, {"name": row.name},
            reason="本人修改" if own else "管理员重设")
+    session.flush()
+    access.forget(session)
+    return account_view(row)
+
+
+def change_own_password(session: Session, name: str, current_password: str, new_password: str) -> AccountView:
+    """The logged-in account changes its own password, proving it knows the current one (a PC left unlocked must
+    not let a passer-by lock its owner out). A wrong current password changes nothing."""
+    try:
+        account = authenticate(session, name, current_password, rehash=False)
+    except LoginFailed:
+        raise AccountError("当前密码不正确，密码未修改") from None
+    if new_password == current_password:
+        raise AccountError("新密码与当前密码相同，请换一个")
+    return change_password(session, account.name, account.name, new_password)
+
+
+def update_account(session: Session, actor: str, name: str, role: str | None = None,
+                   departments: Iterable[str] | None = None, reason: str = "") -> AccountView:
+    """A 管理员 changes an account's role or its departments (a liaison moves to another office). The role stays
+    when `role` is None, the departments when `departments` is None (a 部门填报员 keeps theirs; another role has
+    none). The last enabled 管理员 keeps that role. Nothing changed is refused, so the audit log holds only changes."""
+    actor = clean_text(actor, multiline=False).strip()
+    access.require(session, actor, "account.manage")
+    row = _row(session, name)
+    new_role = row.role if role is None else role
+    if new_role not in ROLES:
+        raise AccountError(f"角色应为 {'、'.join(ROLES)} 之一，收到“{new_role}”")
+    if departments is None:
+        departments = row.departments if new_role == CLERK and row.role == CLERK else ()
+    depts = _departments(session, new_role, departments)
+    if row.role == ADMIN and new_role != ADMIN and not row.disabled and _enabled_admins(session) <= 1:
+        raise AccountError(f"“{row.name}”是唯一启用的管理员账户，不能改为{new_role}；请先添加另一个管理员账户")
+    before = _public(row)
+    if new_role == row.role and depts == list(row.departments or []):
+        raise AccountError(f"账户“{row.name}”的角色和部门没有变化")
+    row.role, row.departments = new_role, depts
+    _audit(session, actor, "account.update", row, before, _public(row), clean_text(reason).strip())
     session.flush()
     access.forget(session)
     return account_view(row)
