@@ -157,7 +157,7 @@ def test_switch_account_without_accounts_says_how_to_start(qtbot, db, monkeypatc
     told = []
     monkeypatch.setattr(QMessageBox, "information", staticmethod(lambda _p, _t, text: told.append(text)))
     win = start_window(qtbot, db)
-    assert win.switch_account() is None and "qjgb user add" in told[0]
+    assert win.switch_account() is None and "文件 → 账户管理…" in told[0]
 
 
 def test_a_disabled_account_cannot_log_in(qtbot, db):

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
-from ..errors import UserError
 from ..domain.status import STATES
+from ..errors import UserError
 from ..qtmodels.plan_filter import ROLE_ANY, PlanFilterProxy
 from ..qtmodels.plan_tree import (
     COL_EVIDENCE,
@@ -37,6 +37,8 @@ from ..qtmodels.plan_tree import (
     PlanTreeModel,
 )
 from ..services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
+from .assessment_panel import AssessmentPanel
+from .calendar_panel import CalendarPanel
 from .context import AppContext
 from .detail_panel import DetailPanel
 from .evidence_panel import EvidencePanel
@@ -45,8 +47,6 @@ from .lazy_tab import LazyTab
 from .plan_view import NameDelegate, PlanTreeView, StateDelegate
 from .reports_panel import ReportsPanel
 from .supervision import DepartmentView, FollowUpView
-from .assessment_panel import AssessmentPanel
-from .calendar_panel import CalendarPanel
 from .supervision_items import SupervisionItemsPanel
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
@@ -600,20 +600,21 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
+    # -- accounts (ui/accounts_dialog) ------------------------------------------------------------
     def switch_account(self):
-        """文件 → 切换账户…: log in as another account. Without accounts there is nobody to switch to: say so."""
-        if not self.ctx.accounts_on and self.ctx.db is not None:  # the first account may have come since the start
-            from ..services.access import accounts_exist
+        from . import accounts_dialog
 
-            with self.ctx.db.sessions() as s:
-                self.ctx.accounts_on = accounts_exist(s)
-        if not self.ctx.accounts_on:
-            QMessageBox.information(
-                self, "切换账户", "本数据库没有登录账户，程序以无账户方式运行；当前用户可在“用户与预警设置”中修改。\n"
-                "如需账户登录（服务器模式，或一台电脑多人使用），请在命令行用 qjgb user add 姓名 --role 管理员 "
-                "创建第一个管理员账户。")
-            return None
-        return self.ctx.ask_login(switching=True)
+        return accounts_dialog.switch_account(self)
+
+    def manage_accounts(self):
+        from . import accounts_dialog
+
+        return accounts_dialog.manage_accounts(self)
+
+    def change_own_password(self):
+        from . import accounts_dialog
+
+        return accounts_dialog.change_own_password(self)
 
     # -- filters ---------------------------------------------------------------------------------
     def _on_filter(self, setter):
@@ -700,6 +701,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "打开数据文件夹", self._open_data_dir)
         self.switch_account_action = self._action(file_menu, "切换账户…", self.switch_account)
+        self._action(file_menu, "修改我的密码…", self.change_own_password)
+        self._action(file_menu, "账户管理…", self.manage_accounts)
         file_menu.addSeparator()
         self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
 
