@@ -118,6 +118,27 @@ def tree(db):
         return plan_tree(session)
 
 
+@pytest.fixture
+def cheap_hashes(monkeypatch):
+    """Argon2 with small parameters: tests hash many passwords (the program's own are the library's defaults)."""
+    from argon2 import PasswordHasher
+
+    from qjgb_desktop.services import accounts
+
+    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+
+
+@pytest.fixture
+def no_dialogs_left_open():
+    """After a window test: any dialog it left open is closed (without its own reject, which may ask first)."""
+    yield
+    from PySide6.QtWidgets import QApplication, QDialog
+
+    for w in QApplication.topLevelWidgets():
+        if isinstance(w, QDialog) and w.isVisible():
+            QDialog.done(w, 0)
+
+
 def measures(record):
     return [m for a in record["actions"] for m in a["measures"]]
 

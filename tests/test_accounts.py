@@ -21,14 +21,7 @@ from qjgb_desktop.store.models import AuditEvent, ProgressReport, UserAccount
 
 TODAY = date(2026, 7, 2)
 PW = "correct-horse-1"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """Argon2 with small parameters: the tests hash many passwords (the program's own are the library's defaults)."""
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def report(**changes):

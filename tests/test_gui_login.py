@@ -5,29 +5,14 @@ import pytest
 from conftest import GUI_TODAY
 from gui_helpers import select_target, settle
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
 from qjgb_desktop.services import accounts
 from qjgb_desktop.services.access import ADMIN, CLERK, READER
 
-pytestmark = pytest.mark.gui
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("cheap_hashes", "no_dialogs_left_open")]
 PW = "correct-horse-1"
-
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    from argon2 import PasswordHasher
-
-    monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
-
-
-@pytest.fixture(autouse=True)
-def no_dialogs_left_open():
-    yield
-    for w in QApplication.topLevelWidgets():
-        if isinstance(w, QDialog) and w.isVisible():
-            QDialog.done(w, 0)
 
 
 def make_accounts(db):

@@ -12,7 +12,6 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -25,12 +24,11 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMessageBox,
     QPushButton,
-    QTableView,
     QVBoxLayout,
 )
 
 from ..errors import UserError, report
-from .dialog_parts import GuardedDialog, error_banner, save_cancel
+from .dialog_parts import GuardedDialog, error_banner, row_table, save_cancel
 
 ROLES = ("管理员", "督导", "部门填报员", "只读")  # services.access.ROLES (the window imports SQLAlchemy lazily)
 CLERK, ADMIN = "部门填报员", "管理员"
@@ -302,14 +300,9 @@ class AccountsDialog(QDialog):
         self.model = AccountsModel(self)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
-        self.table = QTableView(objectName="accountsTable")
-        self.table.setModel(self.proxy)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table = row_table(self.proxy, "accountsTable")
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the order they were created in
-        self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QStyle,
-    QTableView,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -32,7 +31,7 @@ from ..domain.status import expected_percent
 from ..qtmodels.lights import state_icon
 from ..services import chart_data as cd
 from .chart_view import ChartView, font_notice
-from .dialog_parts import date_field, picked_date
+from .dialog_parts import date_field, picked_date, row_table
 
 
 def first_day(years: list[int]) -> date:
@@ -72,11 +71,7 @@ class Dashboard(QWidget):
         self.activity = ChartView("每月填报", 6, 3.0)
         self.lagging_model = QStandardItemModel(self)
         self.lagging_model.setHorizontalHeaderLabels(["最滞后的十个目标", "状态", "完成度"])
-        self.lagging = QTableView(objectName="laggingTable")
-        self.lagging.setModel(self.lagging_model)
-        self.lagging.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.lagging.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.lagging.verticalHeader().hide()
+        self.lagging = row_table(self.lagging_model, "laggingTable", single=False)
         self.lagging.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.lagging.doubleClicked.connect(
             lambda i: self.target_clicked.emit(int(i.siblingAtColumn(0).data(TargetIdRole))))

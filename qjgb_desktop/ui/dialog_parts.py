@@ -1,5 +1,6 @@
 """Pieces every form of the program uses the same way: the error banner, Save/Cancel, a date field, number boxes
-that refuse out-of-range input visibly, and forms that ask before throwing away what was typed."""
+that refuse out-of-range input visibly, forms that ask before throwing away what was typed, and the read-only list
+of records picked by row."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from datetime import date
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDateEdit,
     QDialog,
     QDialogButtonBox,
@@ -16,6 +18,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMessageBox,
     QSpinBox,
+    QTableView,
     QWidget,
 )
 
@@ -41,6 +44,19 @@ def save_cancel(dialog: QDialog, save_text: str = "保存 (Enter)") -> QDialogBu
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
     return buttons
+
+
+def row_table(model, name: str = "", single: bool = True) -> QTableView:
+    """A read-only table of records, picked by whole rows (one at a time unless `single` is False), without row
+    numbers: the lists of reports, evidence, 督办 items and accounts."""
+    view = QTableView(objectName=name)
+    view.setModel(model)
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    if single:
+        view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.verticalHeader().hide()
+    return view
 
 
 def date_field(day: date, name: str) -> QDateEdit:

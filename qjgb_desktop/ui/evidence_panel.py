@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QMessageBox,
     QProgressDialog,
     QPushButton,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
@@ -34,6 +33,7 @@ from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel,
 from ..qtmodels.rows import refill_keeping_place, selected_record
 from ..services.plan_query import MeasureNode, TargetNode
 from ..store.blobs import BlobStore
+from .dialog_parts import row_table
 from .file_dialogs import open_file_names, save_file_name
 
 
@@ -60,11 +60,7 @@ class EvidencePanel(QWidget):
         self._target = None
         self._open_copies = Path(tempfile.mkdtemp(prefix="qjgb-open-"))
         self.model = EvidenceTableModel(self)
-        self.table = QTableView(objectName="evidenceTable")
-        self.table.setModel(self.model)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.verticalHeader().hide()
+        self.table = row_table(self.model, "evidenceTable", single=False)
         self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 6)
         self.table.setIconSize(THUMB)
         header = self.table.horizontalHeader()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -19,18 +18,14 @@ from PySide6.QtWidgets import (
 
 from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
 from ..qtmodels.rows import refill_keeping_place, selected_record
+from .dialog_parts import row_table
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
 COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
 
 
 def report_table(model: ReportsTableModel) -> QTableView:
-    view = QTableView()
-    view.setModel(model)
-    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    view.verticalHeader().hide()
+    view = row_table(model)
     view.setWordWrap(False)
     header = view.horizontalHeader()
     # Fixed starting widths: sizing to contents would measure every row of a long history.

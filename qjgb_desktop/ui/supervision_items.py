@@ -12,7 +12,6 @@ from datetime import timedelta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QCheckBox,
     QComboBox,
     QFileDialog,
@@ -26,13 +25,12 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QSplitter,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from ..errors import UserError
-from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, save_cancel
+from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, row_table, save_cancel
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 11
 TargetIdRole = Qt.ItemDataRole.UserRole + 12
@@ -72,15 +70,10 @@ class SupervisionItemsPanel(QWidget):
         self.summary = QLabel(objectName="supervisionSummary")
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(self.HEADERS)
-        self.table = QTableView(objectName="supervisionItems")
-        self.table.setModel(self.model)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table = row_table(self.model, "supervisionItems")
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         rows = self.table.verticalHeader()
-        rows.hide()
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # one line per item, as in the other lists
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)
         header = self.table.horizontalHeader()
