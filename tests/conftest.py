@@ -85,6 +85,9 @@ def server_url(request, monkeypatch):
     url = cluster.fresh_database()
     monkeypatch.setenv("QJGB_DATABASE_URL", url)
     yield url
+    from qjgb_desktop.services.evidence import close_store_for_url
+
+    close_store_for_url(url)  # a store made by a command or a child of this test, not by a Database it closed
     cluster.drop(url)
 
 

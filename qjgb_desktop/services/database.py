@@ -26,7 +26,12 @@ class Database:
     seeded: bool
 
     def close(self) -> None:
+        """Close every connection made for this database: its engine's and its evidence store's (server mode)."""
         self.engine.dispose()
+        if not self.url.startswith("sqlite"):
+            from .evidence import close_store_for_url
+
+            close_store_for_url(self.url)
 
 
 def open_database(url: str | None = None, seed: bool = True) -> Database:

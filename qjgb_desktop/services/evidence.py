@@ -67,6 +67,14 @@ def store_for_url(url: str | None = None) -> BlobStore | DatabaseBlobStore:
     return DatabaseBlobStore(engine)
 
 
+def close_store_for_url(url: str) -> None:
+    """Close the server store's connections made for `url` (when its database is closed); a later store_for_url
+    connects again."""
+    engine = _server_engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
 @dataclass(frozen=True)
 class EvidenceView:
     id: int
