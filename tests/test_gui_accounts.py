@@ -247,3 +247,17 @@ def test_the_dialogs_fit_the_screen_and_show_every_column(qtbot, db, size):
     settle(win)
     assert form.width() <= size[0] and form.height() <= size[1] - 60
     assert form.departments.height() >= 5 * form.departments.sizeHintForRow(0)
+
+
+def test_a_window_working_without_accounts_asks_for_a_login_once_another_creates_the_first(qtbot, db):
+    here, there = start_window(qtbot, db), start_window(qtbot, db)
+    form = here.manage_accounts().add_account()
+    fill_new(form, "张敏", ADMIN)
+    form.accept()
+    settle(here)
+    assert here.ctx.account.name == "张敏" and here.ctx.login_dialog is None  # the creator is not asked
+    assert there.ctx.login_dialog is None and not there.ctx.accounts_on
+    there.ctx.data_changed.emit()  # what its watcher says when another PC or window has written
+    settle(there)
+    assert there.ctx.accounts_on and there.ctx.user == ""  # its self-declared name may no longer write
+    assert there.ctx.login_dialog is not None and there.ctx.login_dialog.isVisible()

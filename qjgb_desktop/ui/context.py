@@ -53,6 +53,7 @@ class AppContext(QObject):
         self.accounts_on = False  # the database has accounts: only a logged-in account's name is ever the user
         self.login_dialog = None
         self.database_ready.connect(self.check_login)
+        self.data_changed.connect(self._accounts_may_have_appeared)
         self.workers = Workers(self)
         self._open_db = open_db
         self._opening = False
@@ -106,6 +107,24 @@ class AppContext(QObject):
             self.user, self.user_known = "", False
             self.user_changed.emit()
         self.ask_login()
+
+    def _accounts_may_have_appeared(self) -> None:
+        """Something was written (here, or by another PC or window): if it was the database's first account, this
+        window, which has been working account-free, asks for a login from now on. Checked once the event loop is
+        back, so the window that created the account has logged in as it by then."""
+        if self.accounts_on or self.db is None:
+            return
+        from PySide6.QtCore import QTimer
+
+        def check() -> None:
+            if self.accounts_on or self.account is not None or self.db is None:
+                return
+            from ..services.access import accounts_exist
+
+            with self.db.sessions() as session:
+                if accounts_exist(session):
+                    self.check_login()
+        QTimer.singleShot(0, self, check)
 
     def ask_login(self, switching: bool = False):
         """The login dialog over the window (one at a time); `switching` from 文件 → 切换账户…."""
