@@ -30,18 +30,25 @@ def add_parsers(sub, common, parser_class) -> None:
     who = notice.add_mutually_exclusive_group(required=True)
     who.add_argument("--department", metavar="NAME", help="一个部门")
     who.add_argument("--all", action="store_true", help="所有有需督办目标的牵头部门")
-    notice.add_argument("--out", required=True, type=Path, help="输出文件夹")
+    who.add_argument("--list", action="store_true", help="列出已登记的通知单及其文号（发文登记）")
+    notice.add_argument("--out", type=Path, help="输出文件夹（生成通知单时必填）")
     notice.add_argument("--today", type=iso_date, help="按这一天计算（默认今天）")
     notice.add_argument("--issuer", default="", help="落款单位（默认不写落款单位，只写日期）")
     notice.add_argument("--register", action="store_true",
-                        help="同时登记交办：这些部门尚未交办的督办事项附上通知单（没有事项的目标先立项）")
+                        help="登记发文并交办：每份通知单编上文号（如 督办〔2026〕3号）记入发文登记，这些部门尚未交办的"
+                             "督办事项附上通知单（没有事项的目标先立项）；不加则生成文号空白的草稿")
+    notice.add_argument("--year", type=whole_number, help="与 --list 合用：只列这一年的")
+    notice.add_argument("--json", action="store_true", help="与 --list 合用：JSON 输出")
 
 
 def run(args, open_db) -> int:
     if args.command == "report" and args.out.suffix.lower() != ".docx":
         print(f"错误：--out 应以 .docx 结尾，收到“{args.out}”", file=sys.stderr)
         return EXIT_USAGE
-    if args.command == "notice" and args.out.exists() and not args.out.is_dir():
+    if args.command == "notice" and not args.list and args.out is None:
+        print("错误：生成通知单须用 --out 指定输出文件夹", file=sys.stderr)
+        return EXIT_USAGE
+    if args.command == "notice" and not args.list and args.out.exists() and not args.out.is_dir():
         print(f"错误：--out 应为文件夹，“{args.out}”是一个文件", file=sys.stderr)
         return EXIT_USAGE
     db = open_db()
@@ -68,33 +75,59 @@ def _report(args, db) -> int:
     return EXIT_OK
 
 
-def _notice(args, db) -> int:
-    from .services.word_notice import NoticeError, write_notices
+def _notice_list(args, db) -> int:
+    import json
 
+    from .services.supervision import list_notices
+
+    with db.sessions() as s:
+        notices = list_notices(s, args.year)
+    if args.json:
+        json.dump([n.as_json() for n in notices], sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif not notices:
+        print("发文登记中还没有通知单（用 qjgb notice --all --out 文件夹 --register 生成并登记）")
+    else:
+        for n in notices:
+            print(f"{n.number}  {n.issued_on.isoformat()}  {n.department}  {n.file_name}  交办 {n.items} 项  {n.actor}")
+    return EXIT_OK
+
+
+def _notice(args, db) -> int:
+    from .services.word_notice import NoticeError, issue_notices, write_notices
+
+    if args.list:
+        return _notice_list(args, db)
     today = args.today or date.today()
+    recorded, numbers = [], {}
     try:
-        with db.sessions() as s:
-            written = write_notices(s, args.out, department=args.department, today=today, issuer=args.issuer)
+        if args.register:
+            from .cli_progress import current_user
+
+            with db.sessions.begin(purpose="登记督办通知单") as s:  # numbered, written and registered at once
+                issued = issue_notices(s, args.out, actor=current_user(args), department=args.department,
+                                       today=today, issuer=args.issuer)
+            written, recorded, numbers = issued.files, issued.recorded, issued.numbers
+        else:
+            with db.sessions() as s:
+                written = write_notices(s, args.out, department=args.department, today=today, issuer=args.issuer)
     except NoticeError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USAGE
-    recorded = []
-    if args.register and written:
-        from .cli_progress import current_user
-        from .services.plan_query import plan_tree
-        from .services.supervision import assign_notices
-        from .services.word_notice import by_department
+    by_file = {}
+    if numbers:
+        from .services.word_notice import notice_path
 
-        with db.sessions.begin() as s:
-            notices = by_department(written, plan_tree(s).departments, args.out, today)
-            recorded = assign_notices(s, current_user(args), today, notices)
+        by_file = {notice_path(args.out, d, today): n for d, n in numbers.items()}
     for path in written:
-        print(f"已生成：{path}")
-    if recorded:
-        print(f"已登记交办 {len(recorded)} 项督办事项（附通知单）")
+        print(f"已生成：{path}" + (f"（{by_file[path]}）" if path in by_file else ""))
     if args.department and not written:
         print(f"{args.department} 截至 {today.isoformat()} 没有需要督办的牵头年度目标（滞后、逾期或未填报），未生成通知单。")
     elif not args.department:
         print(f"共生成 {len(written)} 份督办通知单到 {args.out}" if written else
               f"截至 {today.isoformat()} 没有需要督办的年度目标，未生成通知单。")
+    if numbers:
+        print(f"已登记发文 {len(numbers)} 份，交办 {len(recorded)} 项督办事项（附通知单）")
+    elif written:
+        print("这些是文号空白的草稿；加 --register 生成时编号并登记发文和交办")
     return EXIT_OK

@@ -106,6 +106,7 @@ def add_parsers(sub, common, parser_class) -> None:
     settings.add_argument("--due-date", action="append", metavar="周期=日期", default=[],
                           help="某一周期另定的报送截止日期，如 2026Q4=2027-01-15；只写 2026Q4= 则恢复按天数计算（可重复）")
     settings.add_argument("--feedback-days", type=int, help="督办通知要求反馈的天数（默认 7）")
+    settings.add_argument("--notice-prefix", metavar="代字", help="督办通知单文号的机关代字（默认 督办 → 督办〔2026〕1号）")
     settings.add_argument("--weight", action="append", metavar="项=权重", default=[],
                           help="考核权重：completion 完成度、timeliness 按时报送、evidence 佐证、supervision 督办办结，"
                                "如 completion=40（可重复）")
@@ -406,6 +407,8 @@ def _settings(args, db) -> int:
             svc.set_due_override(s, code, when, user)
         if args.feedback_days is not None:
             svc.set_feedback_days(s, args.feedback_days, user)
+        if args.notice_prefix is not None:
+            svc.set_notice_prefix(s, args.notice_prefix, user)
         if args.weight:
             weights = {}
             for pair in args.weight:
@@ -424,5 +427,6 @@ def _settings(args, db) -> int:
     overrides = "；另定：" + "，".join(f"{k} {v}" for k, v in now.due_overrides.items()) if now.due_overrides else ""
     print(f"报送期限：周期结束后 {now.due_days} 天{overrides}")
     print(f"督办反馈期限：{now.feedback_days} 天")
+    print(f"督办通知单文号：{now.notice_prefix}〔年份〕序号号")
     print("考核权重：" + "、".join(f"{LABELS[k]} {v:g}" for k, v in now.weights.items()))
     return EXIT_OK

@@ -40,6 +40,11 @@ def test_notices_for_all_departments_record_the_sending(qtbot, window, db, tmp_p
     assert all(i.stage == "交办" and i.steps[-1].notice_file.startswith(f"督办通知单-{i.department}-")
                for i in items)
     assert all(i.feedback_due == date(2026, 7, 9) for i in items)
+    with db.sessions() as s:  # each notice numbered in the 发文登记, and its items' 交办 name the number
+        numbers = {n.department: n.number for n in supervision.list_notices(s)}
+    assert sorted(numbers.values()) == sorted(f"督办〔2026〕{i}号" for i in range(1, len(groups) + 1))
+    assert all(i.steps[-1].notice_no == numbers[i.department] for i in items)
+    assert all(n in window.last_document.text() for n in numbers.values())
     window.last_document.reject()
     # Again: nothing is opened or sent twice.
     document_dialogs.generate_notices(window, None, str(tmp_path), register=True)

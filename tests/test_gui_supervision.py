@@ -151,14 +151,21 @@ def test_calendar_and_weights_in_the_settings_dialog(qtbot, window, db):
     with db.sessions() as s:
         assert load_settings(s).due_days == 10  # nothing of the refused save was written
     dialog_.overrides.setText("2026q4=2027-01-15")
+    dialog_.notice_prefix.setText("延教督〔")
+    dialog_.accept()
+    assert dialog_.isVisible() and "机关代字" in dialog_.errors.text()
+    with db.sessions() as s:
+        assert load_settings(s).feedback_days == 7  # nothing of the refused save was written
+    dialog_.notice_prefix.setText("延教督")
     dialog_.accept()
     assert not dialog_.isVisible()
     with db.sessions() as s:
         st = load_settings(s)
     assert (st.due_days, st.feedback_days, st.weights["completion"]) == (15, 5, 60)
-    assert st.due_overrides == {"2026Q4": "2027-01-15"}
+    assert st.due_overrides == {"2026Q4": "2027-01-15"} and st.notice_prefix == "延教督"
     again = window.edit_settings()
     assert again.overrides.text() == "2026Q4=2027-01-15" and again.due_days.value() == 15
+    assert again.notice_prefix.text() == "延教督"
     again.overrides.setText("")
     again.accept()
     with db.sessions() as s:

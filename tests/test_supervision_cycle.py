@@ -1,9 +1,11 @@
 """The reporting calendar, 督办 to closure and 考核, on hand-made records with known answers."""
 
+import hashlib
 import json
 from datetime import date, datetime
 
 import pytest
+from docx import Document
 from sqlalchemy import func, select, update
 
 from qjgb_desktop.domain.periods import parse_period
@@ -280,9 +282,79 @@ def test_the_command_line_calendar_assessment_and_settings(cli):
 
 def test_notices_recorded_as_the_sending_of_each_departments_items(cli, tmp_path):
     code, out, _ = cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
-    assert code == 0 and "已登记交办" in out
+    assert code == 0 and "（督办〔2026〕1号）" in out and "已登记发文 1 份" in out
     items = json.loads(cli("supervise", "list", "--json")[1])
     assert items and all(i["department"] == "区教委" and i["stage"] == "交办" for i in items)
-    assert all("通知单 督办通知单-区教委-2026-11-20.docx" in i["steps"][-1]["summary"] for i in items)
+    assert all("通知单 督办〔2026〕1号 督办通知单-区教委-2026-11-20.docx" in i["steps"][-1]["summary"] for i in items)
     cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
     assert len(json.loads(cli("supervise", "list", "--json")[1])) == len(items)  # nothing sent twice
+    registered = json.loads(cli("notice", "--list", "--json")[1])
+    assert [(n["number"], n["department"], n["items"]) for n in registered] == [
+        ("督办〔2026〕1号", "区教委", len(items)), ("督办〔2026〕2号", "区教委", 0)]  # sent again: a number of its own
+    sent = tmp_path / "督办通知单-区教委-2026-11-20.docx"
+    assert registered[-1]["sha256"] == hashlib.sha256(sent.read_bytes()).hexdigest()
+    assert Document(sent).paragraphs[0].text == "督办〔2026〕2号"  # the 文号 above the title
+
+
+def test_notice_numbers_run_per_year_with_the_offices_prefix_and_drafts_leave_them_blank(cli, tmp_path):
+    code, out, _ = cli("notice", "--all", "--out", tmp_path / "draft", "--today", "2026-11-20")
+    assert code == 0 and "文号空白的草稿" in out
+    draft = Document(tmp_path / "draft" / "督办通知单-区教委-2026-11-20.docx")
+    assert draft.paragraphs[0].text == "督办〔2026〕\u3000\u3000号"
+    assert json.loads(cli("notice", "--list", "--json")[1]) == []  # a draft takes no number
+
+    code, _, err = cli("settings", "--notice-prefix", "延教督〔")
+    assert code == 2 and "机关代字" in err
+    assert cli("settings", "--notice-prefix", "延教督")[0] == 0
+    code, out, _ = cli("notice", "--all", "--out", tmp_path / "a", "--today", "2026-12-30", "--register")
+    numbers = json.loads(cli("notice", "--list", "--year", 2026, "--json")[1])
+    assert code == 0 and len(numbers) >= 2
+    assert [n["number"] for n in numbers] == [f"延教督〔2026〕{i}号" for i in range(1, len(numbers) + 1)]
+    assert all(f"（{n['number']}）" in out for n in numbers)
+    code, out, _ = cli("notice", "--department", "区教委", "--out", tmp_path / "b", "--today", "2027-01-05",
+                       "--register")
+    assert code == 0 and "（延教督〔2027〕1号）" in out  # a new year starts again at 1
+    assert len(json.loads(cli("notice", "--list", "--json")[1])) == len(numbers) + 1
+    code, out, _ = cli("notice", "--list")
+    assert code == 0 and "延教督〔2027〕1号  2027-01-05  区教委" in out
+    assert cli("notice", "--all")[0] == 2  # generating needs --out
+
+
+def test_a_notice_number_is_given_only_with_its_registration(db, tmp_path, cheap_hashes):
+    from sqlalchemy.exc import IntegrityError
+
+    from qjgb_desktop.services import accounts
+    from qjgb_desktop.services.access import AccessDenied
+    from qjgb_desktop.services.word_notice import issue_notices
+    from qjgb_desktop.store.models import NoticeRecord
+
+    day = date(2026, 11, 20)
+
+    class Interrupted(Exception):
+        pass
+    with pytest.raises(Interrupted), db.sessions.begin() as s:  # numbered and written, then the commit never comes
+        issued = issue_notices(s, tmp_path / "lost", actor="督导甲", today=day)
+        assert "督办〔2026〕1号" in issued.numbers.values()
+        raise Interrupted
+    with db.sessions.begin() as s:  # nothing of it was kept: the same numbers are given again
+        assert supervision.list_notices(s) == [] and s.scalar(select(func.count(SupervisionItem.id))) == 0
+        issued = issue_notices(s, tmp_path / "sent", actor="督导甲", today=day)
+    assert sorted(issued.numbers.values()) == sorted(f"督办〔2026〕{i}号" for i in range(1, len(issued.numbers) + 1))
+    with db.sessions() as s:
+        notices = supervision.list_notices(s)
+        assert [n.number for n in notices] == [f"督办〔2026〕{i}号" for i in range(1, len(notices) + 1)]
+        assert {n.department for n in notices} == set(issued.numbers)
+        audit = s.scalars(select(AuditEvent).where(AuditEvent.action == "notice.register")).all()
+        assert sorted(a.after["number"] for a in audit) == sorted(n.number for n in notices)
+    with pytest.raises(IntegrityError), db.sessions.begin() as s:  # a number is never given twice
+        first = s.scalars(select(NoticeRecord)).first()
+        s.add(NoticeRecord(year=2026, seq=first.seq, number="x", department_id=first.department_id, issued_on=day,
+                           file_name="", sha256="", items=0, at=datetime.now(), actor="x"))
+        s.flush()
+
+    with db.sessions.begin() as s:
+        accounts.add_account(s, "王老师", "张敏", "correct-horse-1", "管理员")
+        accounts.add_account(s, "张敏", "只读丁", "correct-horse-1", "只读")
+    with pytest.raises(AccessDenied), db.sessions.begin() as s:
+        issue_notices(s, tmp_path / "refused", actor="只读丁", today=day)
+    assert not (tmp_path / "refused").exists()  # a refusal writes no file

@@ -82,7 +82,8 @@ def test_the_notice_lists_exactly_the_departments_follow_up_targets(notices):
     for dept, items in notices["chase"].items():
         doc = Document(notice_path(notices["folder"] / "out", dept, TODAY))
         assert listed(doc) == [(f.measure_no, f.year, f.state) for f in items]
-        assert doc.paragraphs[2].text == f"{dept}："
+        # a draft: the 文号 left blank above the title, for a number given by hand
+        assert [p.text for p in doc.paragraphs[:5]] == ["督办〔2026〕\u3000\u3000号", "", "督办通知单", "", f"{dept}："]
         headings = [p.text for p in doc.paragraphs if p.style.name == "三级标题"]
         assert len(headings) == len(items)
     lagging = listed(Document(notices["one"][0]))
@@ -137,7 +138,7 @@ def test_cli_notice(cli, tmp_path):
     made = sorted(out.iterdir())
     assert len(made) == 3  # every lead department has overdue 2025 targets in an empty record
     assert stdout.splitlines() == [f"已生成：{p}" for p in sorted(made, key=lambda p: stdout.index(p.name))] + [
-        f"共生成 3 份督办通知单到 {out}"]
+        f"共生成 3 份督办通知单到 {out}", "这些是文号空白的草稿；加 --register 生成时编号并登记发文和交办"]
     code, stdout, err = cli("notice", "--department", "区体育局", "--out", tmp_path / "体育", "--today", "2026-07-02")
     assert code == 0 and "区体育局" in stdout and "未生成通知单" in stdout and not (tmp_path / "体育").exists()
     code, stdout, err = cli("notice", "--department", "区外星局", "--out", tmp_path / "x")

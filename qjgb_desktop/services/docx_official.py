@@ -308,6 +308,11 @@ class OfficialDocument:
             _put(ppr, "w:snapToGrid")
         return p
 
+    def document_number(self, text: str) -> None:
+        """发文字号 (督办〔2026〕3号): centred in the body font above the title, as in a 版头."""
+        self._run(self._paragraph(align=WD_ALIGN_PARAGRAPH.CENTER, indent_chars=0), text)
+        self.blank()
+
     def title(self, lines: str | list[str]) -> None:
         """The title, centred, 2号 小标宋, in balanced lines (title_lines); a list gives the lines itself."""
         lines = title_lines(lines) if isinstance(lines, str) else lines

@@ -104,6 +104,18 @@ def set_feedback_days(session: Session, days: int, actor: str) -> None:
     _put(session, "feedback_days", int(days), actor)
 
 
+def set_notice_prefix(session: Session, prefix: str, actor: str) -> None:
+    """The 机关代字 of 督办通知单 numbers (督办 → 督办〔2026〕3号), e.g. the bureau's own 延教督."""
+    prefix = clean_text(prefix, multiline=False).strip()
+    if not prefix:
+        raise SettingError("督办通知单文号前缀不能为空（如：督办、延教督）")
+    if len(prefix) > 20:
+        raise SettingError(f"督办通知单文号前缀最多 20 个字，收到 {len(prefix)} 个字")
+    if any(c in prefix for c in "〔〕[]()（）") or prefix[-1].isdigit():
+        raise SettingError("督办通知单文号前缀只写机关代字（如：延教督），年份和序号由程序加上")
+    _put(session, "notice_prefix", prefix, actor)
+
+
 def set_weights(session: Session, weights: dict[str, float], actor: str) -> None:
     from .settings_values import DEFAULT_WEIGHTS
 

@@ -10,6 +10,7 @@ from ..domain.status import Thresholds
 
 
 # 考核: completion against expected, on-time submission, evidence coverage, closed 督办 items.
+DEFAULT_NOTICE_PREFIX = "督办"
 DEFAULT_WEIGHTS = {"completion": 40.0, "timeliness": 30.0, "evidence": 15.0, "supervision": 15.0}
 
 
@@ -23,6 +24,7 @@ class AppSettings:
     due_overrides: dict = field(default_factory=dict)  # period code -> ISO date, for a period set otherwise
     feedback_days: int = 7  # a 督办 notice asks for an answer within this many days
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))  # 考核 component -> weight
+    notice_prefix: str = DEFAULT_NOTICE_PREFIX  # 督办通知单 文号: <prefix>〔2026〕3号
 
 
 def settings_from_values(values: dict) -> AppSettings:
@@ -37,4 +39,5 @@ def settings_from_values(values: dict) -> AppSettings:
         feedback_days=int(values.get("feedback_days", 7)),
         weights={**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (values.get("assessment_weights") or {}).items()
                                       if k in DEFAULT_WEIGHTS}},
+        notice_prefix=str(values.get("notice_prefix") or DEFAULT_NOTICE_PREFIX),
     )

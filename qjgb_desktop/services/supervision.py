@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..domain.status import NEEDS_FOLLOW_UP
 from ..domain.validation import clean_text
-from ..store.models import AuditEvent, Department, Evidence, SupervisionItem, SupervisionStep, YearlyTarget
+from ..store.models import (AuditEvent, Department, Evidence, NoticeRecord, SupervisionItem, SupervisionStep,
+                            YearlyTarget)
 from .access import require
 from .settings import load_settings
 
@@ -50,9 +51,11 @@ class StepView:
     evidence_ids: tuple[int, ...] = ()
     note: str = ""
     feedback_due: date | None = None
+    notice_no: str = ""
 
     def summary(self) -> str:
-        parts = {ASSIGNED: [f"交办给 {self.to_whom}", f"通知单 {self.notice_file}" if self.notice_file else ""],
+        notice = " ".join(filter(None, (self.notice_no, self.notice_file)))
+        parts = {ASSIGNED: [f"交办给 {self.to_whom}", f"通知单 {notice}" if notice else ""],
                  ANSWERED: [self.answer, f"佐证 {len(self.evidence_ids)} 件" if self.evidence_ids else ""]}
         bits = [p for p in parts.get(self.kind, []) if p] + ([self.note] if self.note else [])
         if self.feedback_due:
@@ -101,7 +104,8 @@ def _view(item: SupervisionItem, today: date) -> ItemView:
         overdue=item.stage in WAITING and item.feedback_due is not None and item.feedback_due < today,
         closed_on=item.closed_on, created_by=item.created_by,
         steps=[StepView(s.id, s.kind, s.day, s.at, s.actor, s.to_whom, s.notice_file, s.notice_sha256, s.answer,
-                        tuple(s.evidence_ids or ()), s.note, s.feedback_due) for s in item.steps])
+                        tuple(s.evidence_ids or ()), s.note, s.feedback_due, s.notice_no or "")
+               for s in item.steps])
 
 
 def _text(value, what: str, required: bool = False, multiline: bool = True) -> str:
@@ -228,8 +232,9 @@ _ACTIONS = {ASSIGNED: "assign", ANSWERED: "answer", CONTINUED: "continue", CLOSE
 
 
 def assign(session: Session, item_id: int, actor: str, day: date, to_whom: str, notice: Path | None = None,
-           feedback_due: date | None = None) -> ItemView:
-    """交办: sent on `day` to whom, with the notice's file (its name and content hash are kept)."""
+           feedback_due: date | None = None, notice_no: str = "") -> ItemView:
+    """交办: sent on `day` to whom, with the notice's file (its name and content hash are kept) and, for a registered
+    notice, its number."""
     item = _item(session, item_id)
     actor = _actor(actor)
     require(session, actor, "supervision.assign")
@@ -245,7 +250,7 @@ def assign(session: Session, item_id: int, actor: str, day: date, to_whom: str, 
             raise SupervisionError(f"读不了通知单文件“{notice}”：{exc.strerror or exc}") from exc
         name = clean_text(notice.name, multiline=False)
     return _step(session, item, ASSIGNED, actor, day, to_whom=to_whom, notice_file=name, notice_sha256=digest,
-                 feedback_due=due)
+                 feedback_due=due, notice_no=clean_text(notice_no, multiline=False).strip())
 
 
 def answer(session: Session, item_id: int, actor: str, day: date, text: str,
@@ -292,16 +297,87 @@ def continue_item(session: Session, item_id: int, actor: str, day: date, note: s
     return _step(session, item, CONTINUED, actor, day, note=note, feedback_due=due)
 
 
-def assign_notices(session: Session, actor: str, day: date, notices: dict[str, Path]) -> list[ItemView]:
+@dataclass(frozen=True)
+class NoticeNumber:
+    year: int
+    seq: int
+    text: str  # as printed: 督办〔2026〕3号
+
+
+def notice_number(prefix: str, year: int, seq: int) -> str:
+    return f"{prefix}〔{year}〕{seq}号"
+
+
+def next_notice_numbers(session: Session, day: date, departments: list[str]) -> dict[str, NoticeNumber]:
+    """The numbers the notices to these departments, dated `day`, will carry: the year's next ones, in this order.
+    Given out for good only when assign_notices records them in the same write transaction (the write lock keeps
+    two offices from taking the same ones; the unique (year, seq) would refuse it anyway)."""
+    prefix = load_settings(session).notice_prefix
+    last = session.scalar(select(func.max(NoticeRecord.seq)).where(NoticeRecord.year == day.year)) or 0
+    return {d: NoticeNumber(day.year, last + i, notice_number(prefix, day.year, last + i))
+            for i, d in enumerate(departments, 1)}
+
+
+def assign_notices(session: Session, actor: str, day: date, notices: dict[str, Path],
+                   numbers: dict[str, NoticeNumber] | None = None) -> list[ItemView]:
     """A 督办通知单 sent to each department: its lagging targets without an item are opened first, then every item of
-    the department still at 立项 is recorded as 交办 to the department, with that notice's file."""
+    the department still at 立项 is recorded as 交办 to the department, with that notice's file. With `numbers`
+    (next_notice_numbers) each notice is also entered in the 发文登记 with its number, which its 交办 steps name."""
     require(session, actor, "supervision.assign")
     open_from_follow_ups(session, actor, day, department=set(notices))
     sent = []
     for department, path in notices.items():
-        for item in list_items(session, day, department=department, stage=OPENED):
-            sent.append(assign(session, item.id, actor, day, department, notice=path))
+        number = (numbers or {}).get(department)
+        items = list_items(session, day, department=department, stage=OPENED)
+        for item in items:
+            sent.append(assign(session, item.id, actor, day, department, notice=path,
+                               notice_no=number.text if number else ""))
+        if number is not None:
+            _register(session, actor, day, department, path, number, len(items))
     return sent
+
+
+def _register(session: Session, actor: str, day: date, department: str, path: Path, number: NoticeNumber,
+              items: int) -> None:
+    dept = session.scalars(select(Department).where(Department.name == department)).one()
+    record = NoticeRecord(year=number.year, seq=number.seq, number=number.text, department_id=dept.id, issued_on=day,
+                          file_name=clean_text(path.name, multiline=False), sha256=_sha256(path), items=items,
+                          at=datetime.now(), actor=actor)
+    session.add(record)
+    session.flush()
+    session.add(AuditEvent(at=record.at, actor=actor, action="notice.register", entity="notice_record",
+                           entity_id=record.id, before=None,
+                           after={"number": number.text, "department": department, "file": record.file_name,
+                                  "items": items}, reason=""))
+    session.flush()
+
+
+@dataclass(frozen=True)
+class NoticeView:
+    number: str
+    year: int
+    seq: int
+    department: str
+    issued_on: date
+    file_name: str
+    sha256: str
+    items: int
+    actor: str
+
+    def as_json(self) -> dict:
+        return {"number": self.number, "year": self.year, "seq": self.seq, "department": self.department,
+                "issued_on": self.issued_on.isoformat(), "file": self.file_name, "sha256": self.sha256,
+                "items": self.items, "actor": self.actor}
+
+
+def list_notices(session: Session, year: int | None = None) -> list[NoticeView]:
+    """The 发文登记: registered notices in number order (a year's, or all)."""
+    q = (select(NoticeRecord).options(selectinload(NoticeRecord.department))
+         .order_by(NoticeRecord.year, NoticeRecord.seq))
+    if year is not None:
+        q = q.where(NoticeRecord.year == year)
+    return [NoticeView(r.number, r.year, r.seq, r.department.name, r.issued_on, r.file_name, r.sha256, r.items,
+                       r.actor) for r in session.scalars(q)]
 
 
 def _feedback_due(session: Session, day: date) -> date:

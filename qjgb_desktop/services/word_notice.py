@@ -1,11 +1,16 @@
 """督办通知单 (.docx): one per lead department, listing its targets that need chasing today (滞后, 逾期, 未填报:
 status_core.follow_ups) with the latest report on each, and the date its answer is due (calendar.feedback_deadline,
 a setting). A department with nothing to chase gets no notice.
+
+A notice issued with registration (issue_notices) carries its number (督办〔2026〕3号, the prefix a setting) and is
+entered in the 发文登记 in the same transaction as its 交办 steps; a draft (write_notices alone) leaves the number's
+place blank, for a number given by hand.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -58,29 +63,62 @@ def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
-def write_notices(session: Session, out_dir: Path, *, department: str | None = None, today: date,
-                  issuer: str = "") -> list[Path]:
-    """The notices for one department or (department None) every lead department with something to chase;
-    returns the files written, none for a department with nothing to chase."""
+def _chased(session: Session, department: str | None, today: date):
+    """The plan, and what each lead department (or the one asked) has to be chased for today."""
     tree = plan_tree(session)
     if tree is None:
         raise NoticeError("数据库中没有计划，请先运行 qjgb init")
     if department is not None and department not in tree.departments:
         raise NoticeError(f"没有名为“{department}”的部门（计划中的部门可用 qjgb plan 查看）")
     snap = compute_status(session, today, tree)
+    return tree, {d: items for d, items in follow_ups(snap).items() if department is None or d == department}
+
+
+def write_notices(session: Session, out_dir: Path, *, department: str | None = None, today: date,
+                  issuer: str = "", numbers: dict[str, str] | None = None) -> list[Path]:
+    """The notices for one department or (department None) every lead department with something to chase;
+    returns the files written, none for a department with nothing to chase. `numbers`: each department's 文号
+    (issue_notices); without, a draft with the number left blank."""
+    tree, chased = _chased(session, department, today)
     due = feedback_due(session, today)
+    blank = f"{load_settings(session).notice_prefix}〔{today.year}〕\u3000\u3000号"
     written = []
-    for dept, items in follow_ups(snap).items():
-        if department is not None and dept != department:
-            continue
-        doc = _notice(session, tree, dept, items, today, due, issuer)
+    for dept, items in chased.items():
+        doc = _notice(session, tree, dept, items, today, due, issuer, (numbers or {}).get(dept) or blank)
         written.append(doc.save(notice_path(out_dir, dept, today)))
     return written
 
 
+@dataclass(frozen=True)
+class Issued:
+    files: list[Path]
+    recorded: list  # supervision.ItemView: the items recorded as 交办
+    numbers: dict[str, str]  # department -> 文号
+
+
+def issue_notices(session: Session, out_dir: Path, *, actor: str, department: str | None = None, today: date,
+                  issuer: str = "") -> Issued:
+    """Number, write and register the notices, in the caller's write transaction: each department's notice gets
+    the year's next number, is written with it, and is entered in the 发文登记 with the 交办 of the department's
+    items. If the transaction does not commit, nothing is registered and the numbers stay free (the files written
+    are then drafts whose numbers will be given again)."""
+    from .access import require
+    from .supervision import assign_notices, next_notice_numbers
+
+    require(session, actor, "supervision.assign")  # a refusal writes no file
+    tree, chased = _chased(session, department, today)
+    numbers = next_notice_numbers(session, today, list(chased))
+    files = write_notices(session, out_dir, department=department, today=today, issuer=issuer,
+                          numbers={d: n.text for d, n in numbers.items()})
+    notices = by_department(files, tree.departments, out_dir, today)
+    recorded = assign_notices(session, actor, today, notices, numbers)
+    return Issued(files, recorded, {d: n.text for d, n in numbers.items()})
+
+
 def _notice(session: Session, tree, department: str, items: list[FollowUp], today: date, due: date,
-            issuer: str) -> OfficialDocument:
+            issuer: str, number: str) -> OfficialDocument:
     doc = OfficialDocument()
+    doc.document_number(number)
     doc.title("督办通知单")
     doc.recipient(department)
     states = "、".join(dict.fromkeys(f.state for f in items))

@@ -364,8 +364,31 @@ class SupervisionStep(Base):
     evidence_ids: Mapped[list] = mapped_column(JSON, default=list)  # 反馈: evidence attached to the target
     note: Mapped[str] = mapped_column(Text, default="")  # 立项 reason, 办结 / 继续督办 opinion
     feedback_due: Mapped[date | None] = mapped_column(Date, nullable=True)  # 交办 / 继续督办: answer by
+    notice_no: Mapped[str] = mapped_column(String(60), default="")  # 交办 with a registered notice: its 文号
 
     item: Mapped[SupervisionItem] = relationship(back_populates="steps")
+
+
+class NoticeRecord(Base):
+    """发文登记: a 督办通知单 sent and recorded, with its number (督办〔2026〕3号). Numbers run from 1 in each year of
+    the notice's date and are never reused; the notice's file name and content hash say which document carried it."""
+
+    __tablename__ = "notice_record"
+    __table_args__ = (UniqueConstraint("year", "seq", name="uq_notice_record_year_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    year: Mapped[int] = mapped_column(Integer)
+    seq: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(60))  # as printed: prefix〔year〕seq号
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    issued_on: Mapped[date] = mapped_column(Date)
+    file_name: Mapped[str] = mapped_column(Text, default="")
+    sha256: Mapped[str] = mapped_column(String(64), default="")
+    items: Mapped[int] = mapped_column(Integer, default=0)  # 督办事项 recorded as 交办 with it
+    at: Mapped[datetime] = mapped_column(DateTime)
+    actor: Mapped[str] = mapped_column(String(100))
+
+    department: Mapped[Department] = relationship()
 
 
 class StoredBlob(Base):

@@ -150,7 +150,7 @@ class NoticeDialog(QDialog):
         self.department.addItem(f"全部（{len(groups)} 个牵头部门，每个部门一份）", None)
         for name, items in groups.items():
             self.department.addItem(f"{name}（{len(items)} 项）", name)
-        self.register = QCheckBox("同时为这些部门登记交办：尚未交办的督办事项附上通知单（没有事项的目标先立项）",
+        self.register = QCheckBox("编上文号并登记发文和交办：尚未交办的督办事项附上通知单（没有事项的目标先立项）",
                                   objectName="noticeRegister")
         self.register.setChecked(True)
         form = QFormLayout()
@@ -191,30 +191,25 @@ def generate_notices(window, department: str | None = None, folder: str | None =
     sessions, today, user = ctx.db.sessions, ctx.today(), ctx.user
 
     def job():
-        from ..services.plan_query import plan_tree
-        from ..services.word_notice import by_department, write_notices
+        from ..services.word_notice import issue_notices, write_notices
 
+        if register:  # numbered, written and entered in the 发文登记 with the 交办, in one transaction
+            with sessions.begin(purpose="登记督办通知单") as s:
+                issued = issue_notices(s, out_dir, actor=user, department=department, today=today)
+            return issued.files, issued.recorded, issued.numbers
         with sessions() as s:
-            files = write_notices(s, out_dir, department=department, today=today)
-            names = plan_tree(s).departments
-        recorded = []
-        if register and files:
-            from ..services.supervision import assign_notices
-
-            notices = by_department(files, names, out_dir, today)
-            with sessions.begin() as s:  # after the files are in place: a 交办 names a notice that exists
-                recorded = assign_notices(s, user, today, notices)
-        return files, recorded
+            return write_notices(s, out_dir, department=department, today=today), [], {}
 
     def done(result) -> None:
         busy.reset()
-        files, recorded = result
-        if recorded:
+        files, recorded, numbers = result
+        if numbers:
             ctx.data_changed.emit()
         if not files:
             QMessageBox.information(window, "督办通知单", "所选部门目前没有需要督办的年度目标，未生成通知单。")
             return
-        extra = f"\n已登记交办 {len(recorded)} 项督办事项（附通知单）。" if recorded else ""
+        extra = (f"\n已登记发文 {len(numbers)} 份（{'、'.join(numbers.values())}），交办 {len(recorded)} 项督办事项。"
+                 if numbers else "\n这些是文号空白的草稿（未登记发文）。")
         window.statusBar().showMessage(f"已生成 {len(files)} 份督办通知单", 8000)
         window.last_document = _offer_to_open(
             window, "督办通知单已生成",

@@ -137,6 +137,9 @@ class SettingsDialog(GuardedDialog):
         self.feedback_days = _count_box(current.feedback_days, 1, 60, " 天", "feedbackDays")
         self.overrides = QLineEdit("，".join(f"{k}={v}" for k, v in current.due_overrides.items()),
                                    objectName="dueOverrides")
+        self.notice_prefix = QLineEdit(current.notice_prefix, objectName="noticePrefix")
+        self.notice_prefix.setMaxLength(20)
+        self.notice_prefix.setPlaceholderText("如：延教督（文号为 延教督〔2026〕1号）")
         self.overrides.setPlaceholderText("如 2026Q4=2027-01-15，多个用逗号分开；不填则都按天数计算")
         from ..services.assessment import LABELS
 
@@ -159,6 +162,7 @@ class SettingsDialog(GuardedDialog):
         calendar.addRow("报送截止：周期结束后", self.numbers[3])
         calendar.addRow("个别周期另定截止日期", self.overrides)
         calendar.addRow("督办通知要求反馈：", self.numbers[4])
+        calendar.addRow("督办通知单文号代字", self.notice_prefix)
         note = QLabel("考核得分 = Σ（各项得分 × 权重）÷ Σ权重；权重为 0 的项目不计。")
         note.setWordWrap(True)
         calendar.addRow(note)
@@ -179,7 +183,8 @@ class SettingsDialog(GuardedDialog):
     def form_state(self) -> object:
         return (self.user.text(), self.department.currentText(), self.green.value(), self.yellow.value(),
                 self.scheme.currentData(), self.max_mb.value(), self.new_admin.text(), self.due_days.value(),
-                self.feedback_days.value(), self.overrides.text(), *[b.value() for b in self.weights.values()])
+                self.feedback_days.value(), self.overrides.text(), self.notice_prefix.text(),
+                *[b.value() for b in self.weights.values()])
 
     def _overrides(self) -> dict[str, date | None]:
         """The 另定 field as {period: date}; periods removed from it go back to the rule (None)."""
@@ -215,6 +220,7 @@ class SettingsDialog(GuardedDialog):
             set_max_evidence_mb(session, self.max_mb.value(), actor)
             svc.set_due_days(session, self.due_days.value(), actor)
             svc.set_feedback_days(session, self.feedback_days.value(), actor)
+            svc.set_notice_prefix(session, self.notice_prefix.text(), actor)
             wanted = self._overrides()
             for code in set(svc.load_settings(session).due_overrides) - set(wanted):
                 svc.set_due_override(session, code, None, actor)
