@@ -50,7 +50,8 @@ smoke() {  # $1: the console program (qjgb-cli), $2: the window program (qjgb), 
     # Word documents (python-docx + lxml from the bundle, charts inside): the report and the notices
     "$cli" --data-dir data report --year 2025 --out 报告.docx
     "$cli" --data-dir data notice --all --out 通知 --register
-    "$cli" --data-dir data notice --list > 发文登记.txt && grep -q "督办〔" 发文登记.txt
+    "$cli" --data-dir data notice --list > 发文登记.txt
+    grep -q "督办〔" 发文登记.txt
     for doc in 报告.docx 通知/*.docx; do
       [ "$(head -c 2 "$doc")" = PK ] && grep -qa "word/document.xml" "$doc" \
         || { echo "$doc is not a Word document" >&2; exit 1; }
