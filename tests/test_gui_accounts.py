@@ -261,3 +261,27 @@ def test_a_window_working_without_accounts_asks_for_a_login_once_another_creates
     settle(there)
     assert there.ctx.accounts_on and there.ctx.user == ""  # its self-declared name may no longer write
     assert there.ctx.login_dialog is not None and there.ctx.login_dialog.isVisible()
+
+
+def test_a_window_follows_changes_to_its_own_account_made_elsewhere(qtbot, db):
+    with db.sessions.begin() as s:
+        accounts.add_account(s, "王老师", "张敏", PW, ADMIN)
+        accounts.add_account(s, "张敏", "填报员丙", PW, CLERK, ["区教委"])
+    win = start_window(qtbot, db, login_as="填报员丙")
+    with db.sessions.begin() as s:  # another PC's 管理员 adds a department
+        accounts.update_account(s, "张敏", "填报员丙", departments=["区教委", "区人力社保局"])
+    win.ctx.data_changed.emit()  # what the window's watcher says
+    settle(win)
+    assert win.ctx.account.departments == ("区教委", "区人力社保局")
+    assert "区人力社保局" in win.context_label.text()
+    with db.sessions.begin() as s:  # … and then disables the account
+        accounts.disable_account(s, "张敏", "填报员丙")
+    win.ctx.data_changed.emit()
+    settle(win)
+    assert win.ctx.account is None and win.ctx.user == ""  # nothing more is written in its name
+    dialog = win.ctx.login_dialog
+    assert dialog.isVisible() and "填报员丙" in dialog.errors.text() and "停用" in dialog.errors.text()
+    dialog.name.setText("张敏")
+    dialog.password.setText(PW)
+    dialog.accept()
+    assert win.ctx.account.name == "张敏" and win.isVisible()

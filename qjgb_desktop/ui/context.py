@@ -109,22 +109,40 @@ class AppContext(QObject):
         self.ask_login()
 
     def _accounts_may_have_appeared(self) -> None:
-        """Something was written (here, or by another PC or window): if it was the database's first account, this
-        window, which has been working account-free, asks for a login from now on. Checked once the event loop is
-        back, so the window that created the account has logged in as it by then."""
-        if self.accounts_on or self.db is None:
+        """Something was written (here, or by another PC or window). If it was the database's first account, this
+        window, which has been working account-free, asks for a login from now on; if it changed the logged-in
+        account, the window follows: a new role or departments are shown, a disabled account is logged out. Checked
+        once the event loop is back, so the window that created the first account has logged in as it by then."""
+        if self.db is None:
             return
         from PySide6.QtCore import QTimer
 
-        def check() -> None:
-            if self.accounts_on or self.account is not None or self.db is None:
-                return
-            from ..services.access import accounts_exist
+        QTimer.singleShot(0, self, self._check_account)
 
-            with self.db.sessions() as session:
-                if accounts_exist(session):
-                    self.check_login()
-        QTimer.singleShot(0, self, check)
+    def _check_account(self) -> None:
+        from ..services.access import accounts_exist, find_account
+
+        if self.db is None:
+            return
+        if self.account is None:
+            if not self.accounts_on:
+                with self.db.sessions() as session:
+                    if accounts_exist(session):
+                        self.check_login()
+            return
+        with self.db.sessions() as session:
+            now = find_account(session, self.account.name)
+        if now is not None and not now.disabled:
+            if now != self.account:
+                self.log_in(now)  # a 管理员 changed its role or departments: labels and choices follow
+            return
+        name = self.account.name
+        self.account, self.user, self.user_known = None, "", False  # nothing more is written in its name
+        self.user_changed.emit()
+        dialog = self.ask_login()
+        dialog.errors.setText(f"账户“{name}”已被管理员停用，已退出登录；请用其他账户登录。" if now is not None
+                              else f"账户“{name}”在数据库中已不存在（例如恢复了较早的备份），请重新登录。")
+        dialog.errors.show()
 
     def ask_login(self, switching: bool = False):
         """The login dialog over the window (one at a time); `switching` from 文件 → 切换账户…."""
