@@ -284,4 +284,5 @@ def test_a_window_follows_changes_to_its_own_account_made_elsewhere(qtbot, db):
     dialog.name.setText("张敏")
     dialog.password.setText(PW)
     dialog.accept()
+    settle(win)
     assert win.ctx.account.name == "张敏" and win.isVisible()

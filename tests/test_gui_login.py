@@ -131,6 +131,34 @@ def test_settings_show_the_account_and_do_not_rename_it(qtbot, db):
     assert win.ctx.user == "张敏"
 
 
+def test_the_password_is_checked_in_the_background_and_the_button_says_so(qtbot, db, monkeypatch):
+    import threading
+
+    make_accounts(db)
+    win = start_window(qtbot, db)
+    dialog = win.ctx.login_dialog
+    release, ui_thread, seen = threading.Event(), threading.current_thread(), []
+    real_login = accounts.login
+
+    def slow_login(sessions, name, password):  # a slow office PC: the window keeps responding meanwhile
+        seen.append(threading.current_thread() is not ui_thread)
+        release.wait(10)
+        return real_login(sessions, name, password)
+    monkeypatch.setattr(accounts, "login", slow_login)
+    dialog.name.setText("张敏")
+    dialog.password.setText(PW)
+    dialog.accept()
+    qtbot.waitUntil(lambda: bool(seen), timeout=5000)
+    assert seen == [True]  # not on the window's thread
+    assert not dialog.login_button.isEnabled() and dialog.login_button.text() == "正在登录…"
+    assert dialog.password.isReadOnly() and win.ctx.account is None
+    dialog.accept()  # Enter again while checking: ignored
+    release.set()
+    settle(win)
+    assert seen == [True] and win.ctx.account.name == "张敏" and not dialog.isVisible()
+    assert dialog.login_button.isEnabled() and dialog.login_button.text() == "登录"
+
+
 def test_quitting_the_login_closes_the_window(qtbot, db):
     make_accounts(db)
     win = start_window(qtbot, db)

@@ -1,7 +1,8 @@
 """登录: when the database has accounts, nobody works in the window until an account has logged in.
 
 Window-modal over the main window (which may already show the plan while the database opened). A wrong password is
-said, the name is kept and the password field emptied; Enter logs in. 退出 closes the program at the start; when
+said, the name is kept and the password field emptied; Enter logs in. The password is checked in the background
+(argon2 takes a noticeable moment on an office PC), with the button saying so meanwhile. 退出 closes the program at the start; when
 switching accounts (文件 → 切换账户…) the button is 取消 and the current account stays logged in.
 """
 
@@ -59,6 +60,7 @@ class LoginDialog(QDialog):
         layout.addWidget(buttons)
         self.resize(400, 180)
         (self.password if self.name.text() else self.name).setFocus()
+        self.checking = False
 
     def _refuse(self, message: str, field: QLineEdit) -> None:
         self.errors.setText(message)
@@ -66,9 +68,10 @@ class LoginDialog(QDialog):
         field.setFocus()
 
     def accept(self) -> None:
-        from ..errors import UserError, report
         from ..services.accounts import login
 
+        if self.checking:
+            return
         name = self.name.text().strip()
         if not name:
             self._refuse("请填写账户名", self.name)
@@ -76,21 +79,35 @@ class LoginDialog(QDialog):
         if self.ctx.db is None:
             self._refuse("数据库尚未打开，请稍候再登录", self.password)
             return
-        try:
-            account = login(self.ctx.db.sessions, name, self.password.text())
-        except UserError as exc:  # wrong password, unknown name, disabled account: the name stays, the password goes
-            self.password.clear()
-            self._refuse(str(exc), self.password)
-            return
-        except Exception as exc:  # a locked or unreachable database is the user's to fix; a bug goes on up
-            message = report(exc)
-            if message is None:
-                raise
-            self._refuse(message, self.password)
-            return
+        sessions, password = self.ctx.db.sessions, self.password.text()
+        self._checking(True)
+        self.ctx.workers.run(lambda: login(sessions, name, password), self._logged_in, self._not_logged_in)
+
+    def _checking(self, on: bool) -> None:
+        self.checking = on
+        self.login_button.setEnabled(not on)
+        self.login_button.setText("正在登录…" if on else "登录")
+        self.name.setReadOnly(on)
+        self.password.setReadOnly(on)
+
+    def _logged_in(self, account) -> None:
+        self._checking(False)
         self.password.clear()
         self.ctx.log_in(account)
         super().accept()
+
+    def _not_logged_in(self, exc: Exception) -> None:
+        from ..errors import UserError, report
+
+        self._checking(False)
+        if isinstance(exc, UserError):  # wrong password, unknown name, disabled account: the name stays, the password goes
+            self.password.clear()
+            self._refuse(str(exc), self.password)
+            return
+        message = report(exc)  # a locked or unreachable database is the user's to fix; a bug goes on up
+        if message is None:
+            raise exc
+        self._refuse(message, self.password)
 
     def reject(self) -> None:
         super().reject()
