@@ -46,6 +46,13 @@ def test_notices_for_all_departments_record_the_sending(qtbot, window, db, tmp_p
     assert all(i.steps[-1].notice_no == numbers[i.department] for i in items)
     assert all(n in window.last_document.text() for n in numbers.values())
     window.last_document.reject()
+    register = window.items.show_notice_register()  # 督办 tab → 发文登记…
+    rows = [[register.model.item(r, c).text() for c in range(3)] for r in range(register.model.rowCount())]
+    assert register.year.currentData() == 2026 and [r[0] for r in rows] == sorted(numbers.values())
+    assert all(row[1:] == ["2026-07-02", d] for d in numbers for row in rows if row[0] == numbers[d])
+    register.year.setCurrentIndex(register.year.findData(None))
+    assert register.model.rowCount() == len(numbers) and register.summary.text() == f"共 {len(numbers)} 份"
+    register.reject()
     # Again: nothing is opened or sent twice.
     document_dialogs.generate_notices(window, None, str(tmp_path), register=True)
     settle(window)

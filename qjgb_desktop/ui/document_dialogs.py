@@ -1,15 +1,16 @@
 """文件 → 生成进展报告… and 生成督办通知单…: Word drafts compiled from the record, written in the background.
 
-python-docx and the charts are imported only when one of these is used. A notice run may also record each notice as
-the 交办 of its department's open 督办 items, so the paperwork and the items' life stay one record.
+python-docx and the charts are imported only when one of these is used. A notice run may also number each notice,
+enter it in the 发文登记 and record it as the 交办 of its department's open 督办 items, so the paperwork and the
+items' life stay one record; the 发文登记 is shown from the 督办 tab (NoticeRegisterDialog).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QDesktopServices, QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -17,12 +18,15 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QRadioButton,
     QVBoxLayout,
 )
 
+from .dialog_parts import row_table
 from .excel_dialogs import _busy
 from .file_dialogs import existing_folder, save_file_name
 
@@ -216,3 +220,75 @@ def generate_notices(window, department: str | None = None, folder: str | None =
             f"已生成 {len(files)} 份督办通知单，保存在：{out_dir}{extra}\n" + "\n".join(f.name for f in files[:12])
             + ("\n…" if len(files) > 12 else ""), out_dir)
     ctx.workers.run(job, done, lambda exc: (busy.reset(), _failed(window, "未生成通知单", exc)))
+
+
+class NoticeRegisterDialog(QDialog):
+    """发文登记: the registered 督办通知单, in number order, a year's or all."""
+
+    HEADERS = ("文号", "发文日期", "主送部门", "交办事项", "通知单文件", "登记人")
+
+    def __init__(self, ctx, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setObjectName("noticeRegisterDialog")
+        self.setWindowTitle("发文登记 · 督办通知单")
+        self.year = QComboBox(objectName="noticeRegisterYear")
+        self.summary = QLabel(objectName="noticeRegisterSummary")
+        self.model = QStandardItemModel(self)
+        self.model.setHorizontalHeaderLabels(self.HEADERS)
+        self.table = row_table(self.model, "noticeRegister")
+        self.table.setWordWrap(False)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        note = QLabel("生成督办通知单时勾选“编上文号并登记发文和交办”，通知单即按年度顺序编号并记入这里；"
+                      "文号不重复、不回收。")
+        note.setWordWrap(True)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+        close.rejected.connect(self.reject)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("年度"))
+        top.addWidget(self.year)
+        top.addWidget(self.summary, 1)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(note)
+        layout.addWidget(close)
+        self.resize(820, 420)
+        self._fill_years()
+        self.year.currentIndexChanged.connect(lambda _i: self.reload())
+        self.reload()
+
+    def _fill_years(self) -> None:
+        from ..services.supervision import list_notices
+
+        with self.ctx.db.sessions() as s:
+            years = sorted({n.year for n in list_notices(s)}, reverse=True)
+        self.year.addItem("全部年度", None)
+        for y in years:
+            self.year.addItem(f"{y}年", y)
+        self.year.setCurrentIndex(1 if years else 0)  # the latest year first
+
+    def reload(self) -> None:
+        from ..services.supervision import list_notices
+
+        with self.ctx.db.sessions() as s:
+            notices = list_notices(s, self.year.currentData())
+        self.model.removeRows(0, self.model.rowCount())
+        for n in notices:
+            cells = [QStandardItem(text) for text in (
+                n.number, n.issued_on.isoformat(), n.department, f"{n.items} 项", n.file_name, n.actor)]
+            cells[4].setToolTip(f"{n.file_name}\nSHA-256：{n.sha256}")
+            cells[3].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
+            self.model.appendRow(cells)
+        self.summary.setText(f"共 {len(notices)} 份" if notices else "尚无登记的通知单")
+
+
+def show_notice_register(parent, ctx) -> NoticeRegisterDialog | None:
+    if ctx.db is None:
+        return None
+    dialog = NoticeRegisterDialog(ctx, parent)
+    dialog.open()
+    return dialog

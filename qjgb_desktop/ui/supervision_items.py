@@ -94,6 +94,10 @@ class SupervisionItemsPanel(QWidget):
             self.auto.setToolTip("为每个滞后、逾期、未填报且尚无未办结事项的年度目标立项（交其牵头部门）")
             self.auto.clicked.connect(self.open_for_all)
             row.addWidget(self.auto)
+            self.register = QPushButton("发文登记…", objectName="supervisionNoticeRegister")
+            self.register.setToolTip("已登记的督办通知单及其文号")
+            self.register.clicked.connect(self.show_notice_register)
+            row.addWidget(self.register)
         row.addStretch(1)
         top = QHBoxLayout()
         if not target_mode:
@@ -120,6 +124,11 @@ class SupervisionItemsPanel(QWidget):
         ctx.data_changed.connect(self.reload)  # every write, here or on another PC sharing the database
         ctx.database_ready.connect(self.reload)
         self._show_selected()
+
+    def show_notice_register(self):
+        from .document_dialogs import show_notice_register
+
+        return show_notice_register(self, self.ctx)
 
     # -- data ---------------------------------------------------------------------------------------
     def set_departments(self, names: list[str]) -> None:
