@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QTimer, QUrl
+from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from .. import __version__
 from ..domain.status import STATES
 from ..errors import UserError
-from ..qtmodels.plan_filter import ROLE_ANY, PlanFilterProxy
+from ..qtmodels.plan_filter import PlanFilterProxy
 from ..qtmodels.plan_tree import (
     COL_EVIDENCE,
     COL_LAST,
@@ -37,6 +37,7 @@ from ..qtmodels.plan_tree import (
     PlanTreeModel,
 )
 from ..services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
+from . import view_state
 from .assessment_panel import AssessmentPanel
 from .calendar_panel import CalendarPanel
 from .context import AppContext
@@ -192,7 +193,7 @@ class MainWindow(QMainWindow):
 
         self.set_tree(tree)
         self._restore_state()
-        self._restore_view()
+        view_state.restore(self)
         self._update_context_label()
 
     def start(self) -> None:
@@ -802,92 +803,8 @@ class MainWindow(QMainWindow):
         self._settings.setValue("window/geometry", self.saveGeometry())
         self._settings.setValue(SPLITTER_KEY, self.splitter.saveState())
         self._settings.setValue(RIGHT_SPLITTER_KEY, self.right_splitter.saveState())
-        self._save_view()
+        view_state.save(self)
         self._settings.sync()
-
-    # -- the view as each user left it: filters, selection, expanded branches, tabs ---------------------
-    def _view_group(self) -> str:
-        # Several clerks may share a PC (and its ui.ini): each finds the plan as they left it.
-        name = "".join(ch if ch.isalnum() else "_" for ch in self.ctx.user) or "_"
-        return f"view/{name}"
-
-    def _save_view(self) -> None:
-        if self.model.tree() is None:
-            return
-        bar = self.filter_bar
-        node = self.current_node()
-        expanded = []
-
-        def walk(parent: QModelIndex) -> None:
-            for row in range(self.proxy.rowCount(parent)):
-                index = self.proxy.index(row, 0, parent)
-                if self.tree_view.isExpanded(index):
-                    expanded.append(str(self.model.key_of(index.data(NodeRole))))
-                    walk(index)
-        walk(QModelIndex())
-        s = self._settings
-        s.beginGroup(self._view_group())
-        s.setValue("department", bar.department.currentData() or "")
-        s.setValue("role", bar.role.currentData())
-        s.setValue("year", bar.year.currentData() or 0)
-        s.setValue("keyword", bar.keyword.text())
-        s.setValue("selection", self.model.key_of(node) if node is not None else 0)
-        s.setValue("expanded", ",".join(expanded))
-        s.setValue("tab", self.tabs.currentIndex())
-        s.setValue("bottomTab", self.bottom_tabs.currentIndex())
-        s.endGroup()
-
-    def _restore_view(self) -> None:
-        s = self._settings
-        s.beginGroup(self._view_group())
-        saved = {key: s.value(key) for key in s.childKeys()}
-        s.endGroup()
-        if not saved or self.model.tree() is None:
-            return
-
-        def number(key: str) -> int:
-            try:
-                return int(saved.get(key) or 0)
-            except (TypeError, ValueError):
-                return 0
-        bar = self.filter_bar
-        bar.select_department(str(saved.get("department") or "") or None, str(saved.get("role") or ROLE_ANY))
-        bar.select_year(number("year") or None)
-        bar.keyword.setText(str(saved.get("keyword") or ""))
-        if "expanded" in saved:
-            keys = [int(k) for k in str(saved.get("expanded") or "").split(",") if k.strip().isdigit()]
-            self.tree_view.collapseAll()
-            for key in keys:
-                index = self.proxy.mapFromSource(self.model.index_of_key(key))
-                if index.isValid():
-                    self.tree_view.expand(index)
-        selection = self.proxy.mapFromSource(self.model.index_of_key(number("selection")))
-        if selection.isValid():
-            self.tree_view.setCurrentIndex(selection)
-            self.tree_view.scrollTo(selection)
-        self.bottom_tabs.setCurrentIndex(number("bottomTab"))
-        tab = number("tab")
-        if 0 < tab < self.tabs.count():
-            if isinstance(self.tabs.widget(tab), LazyTab):  # charts: after the first paint, not before it
-                QTimer.singleShot(0, self.tabs, lambda: self.tabs.setCurrentIndex(tab))
-            else:
-                self.tabs.setCurrentIndex(tab)
-        if self.proxy.is_filtering():
-            self.statusBar().showMessage(f"已恢复上次的筛选：{self._filter_text()}。“清除筛选”可显示全部。", 15000)
-
-    def _filter_text(self) -> str:
-        """The active filters in words, e.g. 部门 区教委（仅牵头） · 2026年 · 关键词“冰雪”."""
-        bar = self.filter_bar
-        parts = []
-        if bar.department.currentData():
-            role = bar.role.currentData()
-            parts.append(f"部门 {bar.department.currentData()}"
-                         + ("" if role == ROLE_ANY else f"（{bar.role.currentText()}）"))
-        if bar.year.currentData():
-            parts.append(f"{bar.year.currentData()}年")
-        if bar.keyword.text().strip():
-            parts.append(f"关键词“{bar.keyword.text().strip()}”")
-        return " · ".join(parts)
 
     def closeEvent(self, event) -> None:
         self.save_state()
