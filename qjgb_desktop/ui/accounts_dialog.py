@@ -14,7 +14,6 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QHeaderView,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..errors import UserError, report
-from .dialog_parts import GuardedDialog, error_banner, row_table, save_cancel
+from .dialog_parts import GuardedDialog, close_only, error_banner, row_table, save_cancel
 
 ROLES = ("管理员", "督导", "部门填报员", "只读")  # services.access.ROLES (the window imports SQLAlchemy lazily)
 CLERK, ADMIN = "部门填报员", "管理员"
@@ -322,16 +321,13 @@ class AccountsDialog(QDialog):
         for button in (self.add_button, self.edit_button, self.password_button, self.toggle_button):
             row.addWidget(button)
         row.addStretch(1)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        close.rejected.connect(self.reject)
         self.errors = error_banner("accountsErrors")
         layout = QVBoxLayout(self)
         layout.addWidget(self.intro)
         layout.addWidget(self.errors)
         layout.addWidget(self.table, 1)
         layout.addLayout(row)
-        layout.addWidget(close)
+        layout.addWidget(close_only(self))
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.resize(760, 420)
         self.reload()

@@ -46,6 +46,23 @@ def save_cancel(dialog: QDialog, save_text: str = "保存 (Enter)") -> QDialogBu
     return buttons
 
 
+def close_only(dialog: QDialog) -> QDialogButtonBox:
+    """A lone 关闭 button (Esc too) for a dialog that only shows things."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+    buttons.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
+    buttons.rejected.connect(dialog.reject)
+    return buttons
+
+
+def year_bar(year: QWidget, summary: QLabel) -> QHBoxLayout:
+    """年度 [year] then a summary taking the rest of the line: the top of the year-by-year lists."""
+    bar = QHBoxLayout()
+    bar.addWidget(QLabel("年度"))
+    bar.addWidget(year)
+    bar.addWidget(summary, 1)
+    return bar
+
+
 def row_table(model, name: str = "", single: bool = True) -> QTableView:
     """A read-only table of records, picked by whole rows (one at a time unless `single` is False), without row
     numbers: the lists of reports, evidence, 督办 items and accounts."""

@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QFormLayout,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
@@ -26,7 +25,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .dialog_parts import row_table
+from .dialog_parts import close_only, row_table, year_bar
 from .excel_dialogs import _busy
 from .file_dialogs import existing_folder, save_file_name
 
@@ -244,18 +243,11 @@ class NoticeRegisterDialog(QDialog):
         note = QLabel("生成督办通知单时勾选“编上文号并登记发文和交办”，通知单即按年度顺序编号并记入这里；"
                       "文号不重复、不回收。")
         note.setWordWrap(True)
-        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        close.button(QDialogButtonBox.StandardButton.Close).setText("关闭")
-        close.rejected.connect(self.reject)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("年度"))
-        top.addWidget(self.year)
-        top.addWidget(self.summary, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addLayout(year_bar(self.year, self.summary))
         layout.addWidget(self.table, 1)
         layout.addWidget(note)
-        layout.addWidget(close)
+        layout.addWidget(close_only(self))
         self.resize(820, 420)
         self._fill_years()
         self.year.currentIndexChanged.connect(lambda _i: self.reload())

@@ -6,7 +6,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
 from ..qtmodels.rows import refill_keeping_place, selected_record
-from .dialog_parts import row_table
+from .dialog_parts import close_only, row_table
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
 COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
@@ -141,10 +140,8 @@ class HistoryDialog(QDialog):
             + (f"；{r.deleted_by} 于 {r.deleted_at:%Y-%m-%d %H:%M} 删除，原因：{r.delete_reason}" if r.deleted else "")
             for r in revisions))
         notes.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
-        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(table)
         layout.addWidget(notes)
-        layout.addWidget(buttons)
+        layout.addWidget(close_only(self))
         self.resize(900, 360)

@@ -10,7 +10,6 @@ from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QSplitter,
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from ..qtmodels.lights import state_icon
+from .dialog_parts import year_bar
 
 TargetIdRole = Qt.ItemDataRole.UserRole + 1
 DepartmentRole = Qt.ItemDataRole.UserRole + 2
@@ -156,12 +156,8 @@ class DepartmentView(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("年度"))
-        top.addWidget(self.year)
-        top.addWidget(self.summary, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(top)
+        layout.addLayout(year_bar(self.year, self.summary))
         layout.addWidget(self.splitter, 1)
         self._snap = None
         self._sized = False
