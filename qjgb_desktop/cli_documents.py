@@ -114,13 +114,8 @@ def _notice(args, db) -> int:
     except NoticeError as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USAGE
-    by_file = {}
-    if numbers:
-        from .services.word_notice import notice_path
-
-        by_file = {notice_path(args.out, d, today): n for d, n in numbers.items()}
     for path in written:
-        print(f"已生成：{path}" + (f"（{by_file[path]}）" if path in by_file else ""))
+        print(f"已生成：{path}")
     if args.department and not written:
         print(f"{args.department} 截至 {today.isoformat()} 没有需要督办的牵头年度目标（滞后、逾期或未填报），未生成通知单。")
     elif not args.department:

@@ -282,18 +282,20 @@ def test_the_command_line_calendar_assessment_and_settings(cli):
 
 def test_notices_recorded_as_the_sending_of_each_departments_items(cli, tmp_path):
     code, out, _ = cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
-    assert code == 0 and "（督办〔2026〕1号）" in out and "已登记发文 1 份" in out
+    first = tmp_path / "督办通知单-区教委-2026-11-20-督办〔2026〕1号.docx"  # the number in the name too
+    assert code == 0 and f"已生成：{first}" in out and "已登记发文 1 份" in out
     items = json.loads(cli("supervise", "list", "--json")[1])
     assert items and all(i["department"] == "区教委" and i["stage"] == "交办" for i in items)
-    assert all("通知单 督办〔2026〕1号 督办通知单-区教委-2026-11-20.docx" in i["steps"][-1]["summary"] for i in items)
+    assert all(f"通知单 督办〔2026〕1号 {first.name}" in i["steps"][-1]["summary"] for i in items)
     cli("notice", "--department", "区教委", "--out", tmp_path, "--today", "2026-11-20", "--register")
     assert len(json.loads(cli("supervise", "list", "--json")[1])) == len(items)  # nothing sent twice
     registered = json.loads(cli("notice", "--list", "--json")[1])
     assert [(n["number"], n["department"], n["items"]) for n in registered] == [
         ("督办〔2026〕1号", "区教委", len(items)), ("督办〔2026〕2号", "区教委", 0)]  # sent again: a number of its own
-    sent = tmp_path / "督办通知单-区教委-2026-11-20.docx"
-    assert registered[-1]["sha256"] == hashlib.sha256(sent.read_bytes()).hexdigest()
-    assert Document(sent).paragraphs[0].text == "督办〔2026〕2号"  # the 文号 above the title
+    again = tmp_path / "督办通知单-区教委-2026-11-20-督办〔2026〕2号.docx"  # sent again: the first one stays
+    for n, sent in zip(registered, (first, again)):
+        assert n["file"] == sent.name and n["sha256"] == hashlib.sha256(sent.read_bytes()).hexdigest()
+        assert Document(sent).paragraphs[0].text == n["number"]  # the 文号 above the title
 
 
 def test_notice_numbers_run_per_year_with_the_offices_prefix_and_drafts_leave_them_blank(cli, tmp_path):
@@ -310,10 +312,10 @@ def test_notice_numbers_run_per_year_with_the_offices_prefix_and_drafts_leave_th
     numbers = json.loads(cli("notice", "--list", "--year", 2026, "--json")[1])
     assert code == 0 and len(numbers) >= 2
     assert [n["number"] for n in numbers] == [f"延教督〔2026〕{i}号" for i in range(1, len(numbers) + 1)]
-    assert all(f"（{n['number']}）" in out for n in numbers)
+    assert all(f"-{n['number']}.docx" in out for n in numbers)
     code, out, _ = cli("notice", "--department", "区教委", "--out", tmp_path / "b", "--today", "2027-01-05",
                        "--register")
-    assert code == 0 and "（延教督〔2027〕1号）" in out  # a new year starts again at 1
+    assert code == 0 and "-延教督〔2027〕1号.docx" in out  # a new year starts again at 1
     assert len(json.loads(cli("notice", "--list", "--json")[1])) == len(numbers) + 1
     code, out, _ = cli("notice", "--list")
     assert code == 0 and "延教督〔2027〕1号  2027-01-05  区教委" in out

@@ -30,16 +30,13 @@ class NoticeError(ValueError):
     """A request the user can fix (an unknown department); the message names the value."""
 
 
-def notice_path(out_dir: Path, department: str, today: date) -> Path:
-    """督办通知单-<部门>-<日期>.docx, with what Windows refuses in a file name replaced."""
-    name = _UNSAFE.sub("_", department).strip(" .") or "_"
-    return Path(out_dir) / f"督办通知单-{name}-{today.isoformat()}.docx"
-
-
-def by_department(files: list[Path], departments: list[str], out_dir: Path, today: date) -> dict[str, Path]:
-    """Which department each written notice is for (to record it as the 交办 of that department's items)."""
-    wanted = {notice_path(out_dir, d, today): d for d in departments}
-    return {wanted[f]: f for f in files if f in wanted}
+def notice_path(out_dir: Path, department: str, today: date, number: str = "") -> Path:
+    """督办通知单-<部门>-<日期>[-<文号>].docx, with what Windows refuses in a file name replaced. A registered notice
+    carries its number in the name too, so a notice sent again the same day never replaces the one sent before."""
+    def safe(text: str) -> str:
+        return _UNSAFE.sub("_", text).strip(" .") or "_"
+    suffix = f"-{safe(number)}" if number else ""
+    return Path(out_dir) / f"督办通知单-{safe(department)}-{today.isoformat()}{suffix}.docx"
 
 
 def feedback_due(session: Session, today: date) -> date:
@@ -75,17 +72,23 @@ def _chased(session: Session, department: str | None, today: date):
 
 
 def write_notices(session: Session, out_dir: Path, *, department: str | None = None, today: date,
-                  issuer: str = "", numbers: dict[str, str] | None = None) -> list[Path]:
-    """The notices for one department or (department None) every lead department with something to chase;
-    returns the files written, none for a department with nothing to chase. `numbers`: each department's 文号
-    (issue_notices); without, a draft with the number left blank."""
+                  issuer: str = "") -> list[Path]:
+    """Draft notices (the number left blank) for one department or (department None) every lead department with
+    something to chase; returns the files written, none for a department with nothing to chase. Numbered and
+    registered ones: issue_notices."""
     tree, chased = _chased(session, department, today)
+    return list(_write(session, out_dir, tree, chased, today, issuer, {}).values())
+
+
+def _write(session: Session, out_dir: Path, tree, chased: dict[str, list[FollowUp]], today: date, issuer: str,
+           numbers: dict[str, str]) -> dict[str, Path]:
     due = feedback_due(session, today)
     blank = f"{load_settings(session).notice_prefix}〔{today.year}〕\u3000\u3000号"
-    written = []
+    written = {}
     for dept, items in chased.items():
-        doc = _notice(session, tree, dept, items, today, due, issuer, (numbers or {}).get(dept) or blank)
-        written.append(doc.save(notice_path(out_dir, dept, today)))
+        number = numbers.get(dept, "")
+        doc = _notice(session, tree, dept, items, today, due, issuer, number or blank)
+        written[dept] = doc.save(notice_path(out_dir, dept, today, number))
     return written
 
 
@@ -108,11 +111,10 @@ def issue_notices(session: Session, out_dir: Path, *, actor: str, department: st
     require(session, actor, "supervision.assign")  # a refusal writes no file
     tree, chased = _chased(session, department, today)
     numbers = next_notice_numbers(session, today, list(chased))
-    files = write_notices(session, out_dir, department=department, today=today, issuer=issuer,
-                          numbers={d: n.text for d, n in numbers.items()})
-    notices = by_department(files, tree.departments, out_dir, today)
+    texts = {d: n.text for d, n in numbers.items()}
+    notices = _write(session, out_dir, tree, chased, today, issuer, texts)
     recorded = assign_notices(session, actor, today, notices, numbers)
-    return Issued(files, recorded, {d: n.text for d, n in numbers.items()})
+    return Issued(list(notices.values()), recorded, texts)
 
 
 def _notice(session: Session, tree, department: str, items: list[FollowUp], today: date, due: date,
