@@ -185,3 +185,18 @@ def test_a_live_writers_lock_is_respected(tmp_path):
     finally:
         holder.kill()
         holder.communicate()
+
+
+def test_notices_registered_at_the_same_moment_get_numbers_of_their_own(data, tmp_path):
+    import hashlib
+
+    out = tmp_path / "通知"
+    runs = together(data, *[["notice", "--all", "--out", str(out), "--today", "2026-11-20", "--register"]] * 3)
+    assert all(code == 0 for code, _, _ in runs), runs
+    rows = query(data, "SELECT year, seq, number, file_name, sha256 FROM notice_record ORDER BY seq")
+    per_run = len(rows) // 3
+    assert per_run >= 1 and len(rows) == 3 * per_run
+    assert [r[1] for r in rows] == list(range(1, len(rows) + 1))  # consecutive, none twice, none lost
+    for _year, _seq, number, name, digest in rows:  # each registered file is there, as registered
+        assert name.endswith(f"-{number}.docx")
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
