@@ -4,6 +4,7 @@ name, "today" (injectable for tests and screenshots) and the background workers.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 from collections.abc import Callable
 from datetime import date
@@ -11,6 +12,8 @@ from datetime import date
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from .workers import Workers
+
+log = logging.getLogger(__name__)
 
 
 def known_user(settings: QSettings | None = None) -> str:
@@ -122,16 +125,21 @@ class AppContext(QObject):
     def _check_account(self) -> None:
         from ..services.access import accounts_exist, find_account
 
-        if self.db is None:
+        if self.db is None or (self.account is None and self.accounts_on):
+            return
+        try:
+            with self.db.sessions() as session:
+                if self.account is None:
+                    appeared = accounts_exist(session)
+                else:
+                    now = find_account(session, self.account.name)
+        except Exception:  # noqa: BLE001 - a database busy or gone for a moment: the next change checks again
+            log.warning("could not read the accounts after a change", exc_info=True)
             return
         if self.account is None:
-            if not self.accounts_on:
-                with self.db.sessions() as session:
-                    if accounts_exist(session):
-                        self.check_login()
+            if appeared:
+                self.check_login()
             return
-        with self.db.sessions() as session:
-            now = find_account(session, self.account.name)
         if now is not None and not now.disabled:
             if now != self.account:
                 self.log_in(now)  # a 管理员 changed its role or departments: labels and choices follow
