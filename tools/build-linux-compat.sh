@@ -218,49 +218,16 @@ echo "from the system: $(comm -23 <(echo "$needed") <(echo "$shipped") | tr '\n'
 # ---------------------------------------------------------------- the .deb (as tools/build-linux.sh)
 echo "== .deb"
 arch=amd64
-pkg=qjgb-desktop
-stage=$top/build/compat-deb/${pkg}_${version}_${arch}
-rm -rf "$stage"
-mkdir -p "$stage/DEBIAN" "$stage/opt" "$stage/usr/bin" "$stage/usr/share/applications" \
-         "$stage/usr/share/icons/hicolor/scalable/apps" "$stage/usr/share/doc/$pkg"
-cp -a "$out/qjgb" "$stage/opt/$pkg"
-for prog in qjgb qjgb-cli; do
-  printf '#!/bin/sh\nexec /opt/%s/%s "$@"\n' "$pkg" "$prog" >"$stage/usr/bin/$prog"
-  chmod 0755 "$stage/usr/bin/$prog"
-done
-install -m 0644 installer/linux/qjgb-desktop.desktop "$stage/usr/share/applications/$pkg.desktop"
-for size in 16 24 32 48 64 128 256; do
-  mkdir -p "$stage/usr/share/icons/hicolor/${size}x${size}/apps"
-  install -m 0644 "resources/icons/qjgb-$size.png" "$stage/usr/share/icons/hicolor/${size}x${size}/apps/$pkg.png"
-done
-install -m 0644 resources/icons/qjgb.svg "$stage/usr/share/icons/hicolor/scalable/apps/$pkg.svg"
-printf '%s\n' "qjgb-desktop $version" "延庆区“强基固本”教育改革与发展三年行动计划 进展管理（离线桌面程序）" \
-  "用户数据在 ~/.local/share/qjgb-desktop（卸载时保留）。" >"$stage/usr/share/doc/$pkg/README"
 # The bundle carries the xcb-util libraries (xcb-cursor, icccm, image, keysyms, render-util), xkbcommon(-x11),
 # fontconfig, freetype and glib (PyInstaller collects them from the root); the system gives what the spec leaves
 # out or PyInstaller never bundles ("from the system" above): libc, libxcb, OpenGL/EGL (the GPU driver's), D-Bus,
 # and a CJK font. Every name exists in Debian 10 (UOS 20), Ubuntu 18.04+ and Debian 12/13.
 depends="libc6 (>= $glibc), libxcb1, libgl1, libegl1, libdbus-1-3,"
 depends+=" fonts-noto-cjk | fonts-wqy-microhei | fonts-wqy-zenhei"
-cat >"$stage/DEBIAN/control" <<CONTROL
-Package: $pkg
-Version: $version
-Architecture: $arch
-Maintainer: 延庆区教育委员会 <noreply@localhost>
-Section: misc
-Priority: optional
-Installed-Size: $(du -sk "$stage" | cut -f1)
-Depends: $depends
-Description: 强基固本三年行动计划进展管理（离线桌面程序）
- 延庆区“强基固本”教育改革与发展三年行动计划（2025-2027年）的进展填报、
- 佐证材料、红黄绿灯预警、督办和 Excel 汇总。无需网络。
- .
- 命令：qjgb（窗口）、qjgb-cli（命令行）。用户数据在 ~/.local/share/qjgb-desktop，
- 卸载不会删除。
-CONTROL
-deb=$out/${pkg}_${version}_${arch}.deb
-dpkg-deb --root-owner-group -Zxz --build "$stage" "$deb" >/dev/null
-rm -rf "$stage"
+deb=$out/qjgb-desktop_${version}_${arch}.deb
+# shellcheck source=tools/deb.sh
+. tools/deb.sh
+build_deb "$out/qjgb" "$top/build/compat-deb/qjgb-desktop_${version}_${arch}" "$deb" "$version" "$arch" "$depends"
 
 if [ "$smoke" = 1 ]; then
   echo "== smoke inside the root ($(in_root "ldd --version | head -1"))"
