@@ -99,10 +99,33 @@ def _figure(value: float) -> str:
 
 class ReadWhenShown:
     """A tab that reads its data in the background: `reload()` (data changed) marks it out of date and reads now if
-    it is on screen, else when it is next shown; its own `_load()` reads and keeps the user's choices."""
+    it is on screen, else when it is next shown. `_load()` reads in the background what the tab's own
+    `_read(session, tree, chosen, today)` returns for the user's choice (`_chosen`), and hands it to its `_show`;
+    without a plan the summary says so."""
 
     _stale = True
     _sized = False
+    _chosen = None
+    READ_KEY = ""
+
+    def _load(self) -> None:
+        if self.ctx.db is None:
+            return
+        self._stale = False
+        chosen, today, query = self._chosen, self.ctx.today(), self._read
+
+        def read(session):
+            from ..services.plan_query import plan_tree
+
+            tree = plan_tree(session)
+            return None if tree is None else query(session, tree, chosen, today)
+        self.ctx.read(read, self._received, key=self.READ_KEY)
+
+    def _received(self, data) -> None:
+        if data is None:
+            self.summary.setText("尚未载入行动计划。")
+            return
+        self._show(data)
 
     def reload(self) -> None:
         self._stale = True
@@ -164,26 +187,21 @@ class AssessmentPanel(ReadWhenShown, QWidget):
         ctx.database_ready.connect(self.reload)
 
     # -- loading ----------------------------------------------------------------------------------------
+    READ_KEY = "assessment"
+
     def _load(self) -> None:
-        if self.ctx.db is None:
-            return
-        self._stale = False
-        chosen, today = self._chosen, self.ctx.today()
-
-        def read(session):
-            from ..services.assessment import assess, rule_text
-            from ..services.plan_query import plan_tree
-
-            tree = plan_tree(session)
-            if tree is None:
-                return None
-            years = tree.years
-            year = chosen if chosen in years else min(max(today.year, years[0]), years[-1])
-            return {"years": years, "year": year, "today": today, "scores": assess(session, year, today),
-                    "rule": rule_text(session)}
-        if not self.model.rowCount():  # a refresh keeps the figures on screen until the new ones arrive
+        if self.ctx.db is not None and not self.model.rowCount():  # a refresh keeps the figures on screen
             self.summary.setText("正在计算…")
-        self.ctx.read(read, self._show, key="assessment")
+        super()._load()
+
+    @staticmethod
+    def _read(session, tree, chosen, today) -> dict:  # in the background
+        from ..services.assessment import assess, rule_text
+
+        years = tree.years
+        year = chosen if chosen in years else min(max(today.year, years[0]), years[-1])
+        return {"years": years, "year": year, "today": today, "scores": assess(session, year, today),
+                "rule": rule_text(session)}
 
     def _year_chosen(self, _index: int) -> None:
         self._chosen = self.year.currentData()
@@ -192,9 +210,6 @@ class AssessmentPanel(ReadWhenShown, QWidget):
 
     # -- showing ----------------------------------------------------------------------------------------
     def _show(self, data) -> None:
-        if data is None:
-            self.summary.setText("尚未载入行动计划。")
-            return
         years, year = data["years"], data["year"]
         self.year.blockSignals(True)
         if [self.year.itemData(i) for i in range(self.year.count())] != years:

@@ -117,34 +117,26 @@ class CalendarPanel(ReadWhenShown, QWidget):
         ctx.database_ready.connect(self.reload)
 
     # -- loading ----------------------------------------------------------------------------------------
-    def _load(self) -> None:
-        if self.ctx.db is None:
-            return
-        self._stale = False
-        chosen, today = self._chosen, self.ctx.today()
+    READ_KEY = "calendar"
 
-        def read(session):
-            from ..domain.periods import period_of, periods_in
-            from ..services.calendar import due_date, due_soon, submissions
-            from ..services.plan_query import plan_tree
-            from ..services.settings import load_settings
+    @staticmethod
+    def _read(session, tree, chosen, today) -> dict:  # in the background
+        from ..domain.periods import period_of, periods_in
+        from ..services.calendar import due_date, due_soon, submissions
+        from ..services.settings import load_settings
 
-            tree = plan_tree(session)
-            if tree is None:
-                return None
-            settings = load_settings(session)
-            periods = periods_in(tree.years, settings.scheme)
-            codes = [p.code for p in periods]
-            current = period_of(today, settings.scheme)
-            if chosen in codes:
-                period = periods[codes.index(chosen)]
-            else:  # the period containing today, or the plan's nearest end
-                period = current if current in periods else periods[0] if today < periods[0].start else periods[-1]
-            return {"periods": periods, "current": current.code, "period": period,
-                    "due": due_date(settings, period), "today": today,
-                    "subs": submissions(session, period, today), "soon": due_soon(session, today),
-                    "titles": {m.no: m.title for m in tree.measures()}}
-        self.ctx.read(read, self._show, key="calendar")
+        settings = load_settings(session)
+        periods = periods_in(tree.years, settings.scheme)
+        codes = [p.code for p in periods]
+        current = period_of(today, settings.scheme)
+        if chosen in codes:
+            period = periods[codes.index(chosen)]
+        else:  # the period containing today, or the plan's nearest end
+            period = current if current in periods else periods[0] if today < periods[0].start else periods[-1]
+        return {"periods": periods, "current": current.code, "period": period,
+                "due": due_date(settings, period), "today": today,
+                "subs": submissions(session, period, today), "soon": due_soon(session, today),
+                "titles": {m.no: m.title for m in tree.measures()}}
 
     def _period_chosen(self, _index: int) -> None:
         self._chosen = self.period.currentData()
@@ -152,9 +144,6 @@ class CalendarPanel(ReadWhenShown, QWidget):
 
     # -- showing ----------------------------------------------------------------------------------------
     def _show(self, data) -> None:
-        if data is None:
-            self.summary.setText("尚未载入行动计划。")
-            return
         self._data = data
         period, due, today, subs = data["period"], data["due"], data["today"], data["subs"]
         codes = [p.code for p in data["periods"]]
