@@ -147,14 +147,9 @@ def _new_password(args) -> str:
 def run(args, open_db) -> int:
     from .services.accounts import AccountError
 
-    db = open_db()
-    try:
-        return _dispatch(args, db)
-    except AccountError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        db.close()
+    from .cli_progress import over_database
+
+    return over_database(args, open_db, _dispatch, (AccountError,))
 
 
 def _dispatch(args, db) -> int:

@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import iso_date, whole_number
+from .cli_progress import iso_date, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("report", "notice")
@@ -51,11 +51,7 @@ def run(args, open_db) -> int:
     if args.command == "notice" and not args.list and args.out.exists() and not args.out.is_dir():
         print(f"错误：--out 应为文件夹，“{args.out}”是一个文件", file=sys.stderr)
         return EXIT_USAGE
-    db = open_db()
-    try:
-        return (_report if args.command == "report" else _notice)(args, db)
-    finally:
-        db.close()
+    return over_database(args, open_db, _report if args.command == "report" else _notice)
 
 
 def _report(args, db) -> int:

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_progress import current_user, whole_number
+from .cli_progress import current_user, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("evidence", "verify")
@@ -43,16 +43,8 @@ def add_parsers(sub, common, parser_class) -> None:
 def run(args, open_db) -> int:
     from .services.progress import ProgressError
 
-    db = open_db()
-    try:
-        if args.command == "verify":
-            return _verify(db)
-        return _evidence(args, db)
-    except ProgressError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        db.close()
+    command = (lambda _args, db: _verify(db)) if args.command == "verify" else _evidence
+    return over_database(args, open_db, command, (ProgressError,))
 
 
 def _evidence(args, db) -> int:

@@ -6,7 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import iso_date, whole_number
+from .cli_progress import iso_date, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("export", "template", "import")
@@ -45,14 +45,8 @@ def argparse_suppress():
 def run(args, open_db) -> int:
     from .services.progress import ProgressError
 
-    db = open_db()
-    try:
-        return {"export": _export, "template": _template, "import": _import}[args.command](args, db)
-    except ProgressError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        db.close()
+    command = {"export": _export, "template": _template, "import": _import}[args.command]
+    return over_database(args, open_db, command, (ProgressError,))
 
 
 def _export(args, db) -> int:

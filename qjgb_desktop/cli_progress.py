@@ -130,19 +130,24 @@ def _report_fields(p, required: bool) -> None:
 COMMANDS = ("progress", "indicator", "status", "chart", "period", "audit", "admin", "settings")
 
 
+def over_database(args, open_db, command, refusals: tuple[type[Exception], ...] = ()) -> int:
+    """command(args, db) over the opened database, closed afterwards whatever happens; a refusal (one of
+    `refusals`: a request the user can fix) is said on stderr and exits 2 with nothing done."""
+    db = open_db()
+    try:
+        return command(args, db)
+    except refusals as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        db.close()
+
+
 def run(args, open_db) -> int:
     from .services.progress import ProgressError
     from .services.settings import SettingError
 
-    db = open_db()
-    try:
-        try:
-            return _dispatch(args, db)
-        except (ProgressError, SettingError) as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return EXIT_USAGE
-    finally:
-        db.close()
+    return over_database(args, open_db, _dispatch, (ProgressError, SettingError))
 
 
 def _dispatch(args, db) -> int:

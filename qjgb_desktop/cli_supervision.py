@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import EXIT_OK, EXIT_USAGE, current_user, iso_date, whole_number
+from .cli_progress import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
 
 COMMANDS = ("supervise", "calendar", "assess")
 
@@ -68,15 +68,8 @@ def run(args, open_db) -> int:
     from .services.settings import SettingError
     from .services.supervision import SupervisionError
 
-    db = open_db()
-    try:
-        try:
-            return {"supervise": _supervise, "calendar": _calendar, "assess": _assess}[args.command](args, db)
-        except (SupervisionError, ProgressError, SettingError) as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return EXIT_USAGE
-    finally:
-        db.close()
+    command = {"supervise": _supervise, "calendar": _calendar, "assess": _assess}[args.command]
+    return over_database(args, open_db, command, (SupervisionError, ProgressError, SettingError))
 
 
 def _dump(value) -> None:
