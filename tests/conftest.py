@@ -152,14 +152,8 @@ GUI_TODAY = __import__("datetime").date(2026, 7, 2)
 @pytest.fixture
 def window(qtbot, db):
     """The main window over a fresh database, "today" fixed at 2026-07-02, the database open and lights computed."""
-    from gui_helpers import settle
-    from qjgb_desktop.app import create_main_window, load_tree
+    from gui_helpers import open_window, settle
 
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    win.ctx.set_user("王老师")
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
+    win = open_window(qtbot, db, "王老师")
     yield win
     settle(win)

@@ -13,6 +13,22 @@ def settle(win):
     raise AssertionError("background work did not settle")
 
 
+def open_window(qtbot, db, user=None):
+    """The main window over `db`, "today" fixed at GUI_TODAY, shown, started and settled; `user` declared if given."""
+    from conftest import GUI_TODAY
+
+    from qjgb_desktop.app import create_main_window, load_tree
+
+    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
+    if user:
+        win.ctx.set_user(user)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    settle(win)
+    return win
+
+
 def target_index(win, measure_no, year):
     win.select_measure(measure_no)
     measure = win.tree_view.currentIndex()

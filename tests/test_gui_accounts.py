@@ -3,8 +3,7 @@ disabled and given a new password through the same services and rules as `qjgb u
 with nothing written; only a 管理员 manages accounts; one's own password only after the current one."""
 
 import pytest
-from conftest import GUI_TODAY
-from gui_helpers import settle
+from gui_helpers import open_window, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
@@ -25,13 +24,7 @@ def told(monkeypatch):
 
 
 def start_window(qtbot, db, login_as=None):
-    from qjgb_desktop.app import create_main_window, load_tree
-
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
+    win = open_window(qtbot, db)
     if login_as is not None:
         dialog = win.ctx.login_dialog
         dialog.name.setText(login_as)

@@ -2,8 +2,7 @@
 refusals shown where they were asked, 切换账户…; and no login at all on a database without accounts."""
 
 import pytest
-from conftest import GUI_TODAY
-from gui_helpers import select_target, settle
+from gui_helpers import open_window, select_target, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
@@ -24,14 +23,7 @@ def make_accounts(db):
 
 
 def start_window(qtbot, db):
-    from qjgb_desktop.app import create_main_window, load_tree
-
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
-    return win
+    return open_window(qtbot, db)
 
 
 def log_in(qtbot, win, name, password=PW):

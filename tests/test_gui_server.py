@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from conftest import GUI_TODAY
-from gui_helpers import select_target, settle
+from gui_helpers import open_window, select_target, settle
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services import progress as svc
 from qjgb_desktop.store.models import YearlyTarget
@@ -16,16 +16,9 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def server_window(qtbot, data_dir, server_url):
-    from qjgb_desktop.app import create_main_window, load_tree
     from qjgb_desktop.services.database import open_database
 
-    db = open_database(server_url)
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    win.ctx.set_user("王老师")
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
+    win = open_window(qtbot, open_database(server_url), "王老师")
     yield win
     settle(win)
     win.ctx.close()

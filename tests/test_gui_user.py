@@ -8,8 +8,7 @@ from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog
 from sqlalchemy import select
 
-from conftest import GUI_TODAY
-from gui_helpers import select_target, settle
+from gui_helpers import open_window, select_target, settle
 from qjgb_desktop.ui import context as context_module
 
 pytestmark = pytest.mark.gui
@@ -24,16 +23,9 @@ def no_dialogs_left_open():
 
 
 def start_window(qtbot, db, interactive=True, monkeypatch=None):
-    from qjgb_desktop.app import create_main_window, load_tree
-
     if interactive:
         monkeypatch.setattr(context_module, "interactive", lambda: True)
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
-    return win
+    return open_window(qtbot, db)
 
 
 def test_first_start_asks_the_name_and_every_record_names_that_person(qtbot, db, monkeypatch, tmp_path):

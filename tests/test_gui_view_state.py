@@ -5,7 +5,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import settle
+from gui_helpers import open_window, settle
 from qjgb_desktop.app import create_main_window, load_tree
 from qjgb_desktop.qtmodels.plan_tree import NodeRole
 from qjgb_desktop.services.plan_query import ActionNode, TargetNode, departments_by_load
@@ -13,17 +13,6 @@ from qjgb_desktop.services.plan_query import ActionNode, TargetNode, departments
 from conftest import GUI_TODAY
 
 pytestmark = pytest.mark.gui
-
-
-def open_window(qtbot, db, user=None):
-    win = create_main_window(load_tree(db), db=db, today=GUI_TODAY)
-    if user:
-        win.ctx.set_user(user)
-    qtbot.addWidget(win)
-    win.show()
-    win.start()
-    settle(win)
-    return win
 
 
 def expanded_actions(win):
