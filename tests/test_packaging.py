@@ -254,6 +254,8 @@ def test_desktop_entry():
 
 def test_deb_depends_on_what_qt_needs_on_a_real_x_session_and_a_chinese_font():
     script = (ROOT / "tools/build-linux.sh").read_text(encoding="utf-8")
+    assert ". tools/deb.sh" in script and "build_deb dist/qjgb" in script  # the package itself: tools/deb.sh
+    script += (ROOT / "tools/deb.sh").read_text(encoding="utf-8")
     for pkg in ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxcb-image0", "libxcb-render-util0",
                 "libxcb-xinerama0", "libxcb-randr0", "libxkbcommon-x11-0", "libgl1", "libegl1", "libfontconfig1",
                 "libdbus-1-3", "fonts-noto-cjk | fonts-wqy-microhei"):
