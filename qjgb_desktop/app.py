@@ -8,7 +8,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import paths
+from qjgb_desktop import paths
 
 log = logging.getLogger("qjgb")
 
@@ -47,7 +47,7 @@ def install_excepthook() -> None:
     def hook(exc_type, exc, tb) -> None:
         from PySide6.QtWidgets import QApplication, QMessageBox
 
-        from .errors import report
+        from qjgb_desktop.errors import report
 
         message = report(exc) if isinstance(exc, Exception) else None
         if message is not None and QApplication.instance() is not None:
@@ -73,7 +73,7 @@ def ui_settings():
 
 
 def load_tree(db):
-    from .services.plan_query import plan_tree
+    from qjgb_desktop.services.plan_query import plan_tree
 
     with db.sessions() as session:
         return plan_tree(session)
@@ -83,8 +83,8 @@ def create_main_window(tree, db=None, today=None, settings=None):
     """The window over a plan tree. With `db` the window uses that open database; without, start() opens it
     in the background. `today` fixes the date the lights are computed for (tests, screenshots); `settings`
     replaces the user's ui.ini (a screenshot must neither use nor change the clerk's saved view)."""
-    from .ui.context import AppContext
-    from .ui.main_window import MainWindow
+    from qjgb_desktop.ui.context import AppContext
+    from qjgb_desktop.ui.main_window import MainWindow
 
     settings = settings if settings is not None else ui_settings()
     ctx = AppContext(db=db, today=today, settings=settings)
@@ -137,12 +137,12 @@ def _open_database_or_explain():
     """The database, or None after telling the user (in a dialog) what is wrong and what to do."""
     from PySide6.QtWidgets import QMessageBox
 
-    from .errors import report
-    from .services.database import open_database
-    from .store.schema import SchemaError
+    from qjgb_desktop.errors import report
+    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.store.schema import SchemaError
 
-    from .errors import DAMAGED_MARK
-    from .services.database import UnusableDatabase
+    from qjgb_desktop.errors import DAMAGED_MARK
+    from qjgb_desktop.services.database import UnusableDatabase
 
     for attempt in range(2):
         try:
@@ -164,8 +164,8 @@ def _offer_restore(text: str) -> bool:
     """A damaged database: offer the newest backup that passes every check; True once it is restored."""
     from PySide6.QtWidgets import QMessageBox
 
-    from .errors import report
-    from .services.backup import newest_good_backup, restore_backup
+    from qjgb_desktop.errors import report
+    from qjgb_desktop.services.backup import newest_good_backup, restore_backup
 
     good = newest_good_backup()
     if good is None:
@@ -211,7 +211,7 @@ def run_gui() -> int:
     from PySide6.QtCore import QLockFile
     from PySide6.QtWidgets import QMessageBox
 
-    from .errors import report
+    from qjgb_desktop.errors import report
 
     try:
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -227,7 +227,7 @@ def run_gui() -> int:
         return 1
     # First paint straight from a current SQLite file; otherwise (first start, migration, another database)
     # open it the full way, which creates, migrates, seeds and explains what is wrong.
-    from .services.plan_query import plan_tree_quick
+    from qjgb_desktop.services.plan_query import plan_tree_quick
 
     db = None
     tree = plan_tree_quick(paths.database_url())
@@ -240,7 +240,7 @@ def run_gui() -> int:
     if db is None:
         # The lights with the first paint: the same SQL as the full path, through sqlite3 (no SQLAlchemy yet).
         # The full path recomputes them once the database is open; until then the view is the same.
-        from .services.status_core import quick_status
+        from qjgb_desktop.services.status_core import quick_status
 
         snap = quick_status(paths.database_url(), window.ctx.today(), tree)
         if snap is not None:
@@ -276,10 +276,10 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
     is open; the window is then that account's, without the login dialog."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
-    from .services.database import open_database
-    from .store.schema import SchemaError
+    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.store.schema import SchemaError
 
-    from .errors import report
+    from qjgb_desktop.errors import report
 
     try:
         db = open_database()
@@ -340,7 +340,7 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         app.processEvents()
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        from .services.files import write_atomically
+        from qjgb_desktop.services.files import write_atomically
 
         image = window.grab()
 

@@ -12,8 +12,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .domain.status import STATE_COLORS, STATE_HATCHES, STATES
-from .services.chart_data import Bar, IndicatorSeries, Overview
+from qjgb_desktop.domain.status import STATE_COLORS, STATE_HATCHES, STATES
+from qjgb_desktop.services.chart_data import Bar, IndicatorSeries, Overview
 
 # Preferred Chinese fonts by platform: Windows, Linux, macOS.
 CJK_CANDIDATES = ("Microsoft YaHei", "DengXian", "SimHei", "Noto Sans CJK SC", "Source Han Sans SC",
@@ -320,7 +320,7 @@ def save(fig: Figure, path) -> None:
     a failure leaves the old file or none."""
     from pathlib import Path
 
-    from .services.files import write_atomically
+    from qjgb_desktop.services.files import write_atomically
 
     path = Path(path)
     write_atomically(path, lambda tmp: fig.savefig(tmp, dpi=150, format=path.suffix.lstrip(".").lower() or "png"))

@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__, cli_accounts, cli_documents, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
+from qjgb_desktop import __version__, cli_accounts, cli_documents, cli_evidence, cli_excel, cli_progress, cli_supervision, paths
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_NO_DISPLAY = 0, 1, 2, 3
 
@@ -97,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         sys.stderr.close()
         return EXIT_OK
     except Exception as exc:  # a damaged or locked database, a full or read-only disk: the user's to fix
-        from .errors import report
+        from qjgb_desktop.errors import report
 
         message = report(exc)
         if message is None:
@@ -127,7 +127,7 @@ def _main(argv: list[str] | None) -> int:
         os.environ["QJGB_DATABASE_URL"] = args.db
     command = args.command or "gui"
     if command == "gui":
-        from .app import run_gui
+        from qjgb_desktop.app import run_gui
 
         return run_gui()
     if command == "screenshot":
@@ -170,21 +170,21 @@ class _Failure(Exception):
 def _open(args):
     """The database, opened (created, migrated, seeded) for a command; when it has accounts, the command's account
     is logged in here, once, before anything is read or written (cli_accounts.login_for_command)."""
-    from .services.database import open_database
-    from .store.schema import SchemaError
+    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.store.schema import SchemaError
 
     try:
         db = open_database()
     except SchemaError as exc:
         raise _Failure(str(exc)) from exc
     except Exception as exc:
-        from .errors import explain
+        from qjgb_desktop.errors import explain
 
         message = explain(exc)
         if message is not None:
             raise _Failure(f"无法打开数据库 {paths.database_url()}：{message}") from exc
         raise
-    from .services.database import sweep_leftovers
+    from qjgb_desktop.services.database import sweep_leftovers
 
     sweep_leftovers()  # what killed or failed runs left behind goes at the next run
     try:
@@ -199,7 +199,7 @@ def _init(args) -> int:
     db = _open(args)
     try:
         with db.sessions() as session:
-            from .services.plan_query import plan_tree
+            from qjgb_desktop.services.plan_query import plan_tree
 
             tree = plan_tree(session)
     finally:
@@ -221,7 +221,7 @@ def _plan(args) -> int:
     db = _open(args)
     try:
         with db.sessions() as session:
-            from .services.plan_query import plan_as_dict, plan_tree
+            from qjgb_desktop.services.plan_query import plan_as_dict, plan_tree
 
             tree = plan_tree(session)
             if args.json:
@@ -239,7 +239,7 @@ def _plan(args) -> int:
 
 
 def _plan_load(args) -> int:
-    from .services.plan_load import PlanRecordError, load_plan, read_plan_file
+    from qjgb_desktop.services.plan_load import PlanRecordError, load_plan, read_plan_file
 
     try:
         record = read_plan_file(args.file)
@@ -264,8 +264,8 @@ def _plan_load(args) -> int:
 
 
 def _backup(args) -> int:
-    from .errors import UserError
-    from .services.backup import create_backup, create_full_backup, restore_backup, restore_full_backup
+    from qjgb_desktop.errors import UserError
+    from qjgb_desktop.services.backup import create_backup, create_full_backup, restore_backup, restore_full_backup
 
     _require_at_entry(args, args.command)  # 管理员 only, when the database has accounts
     here = "本机" if paths.database_url().startswith("sqlite") else "服务器上"  # server mode: same formats
@@ -313,7 +313,7 @@ def _backup(args) -> int:
 def _migrate_to(args) -> int:
     """qjgb migrate-to --db URL: exit 0 copied and proven equal; 2 refused (nothing written); 1 failed or not equal
     (rolled back: the server holds nothing of it)."""
-    from .services.migrate import CopyMismatch, MigrateError, Refused, migrate_to, safe_url
+    from qjgb_desktop.services.migrate import CopyMismatch, MigrateError, Refused, migrate_to, safe_url
 
     _require_at_entry(args, "backup")  # it reads everything, like a backup: 管理员 only when there are accounts
 
@@ -353,8 +353,8 @@ def _require_at_entry(args, action: str) -> None:
     what a restore is for) has no accounts to ask."""
     if not cli_accounts.database_has_accounts(paths.database_url()):
         return
-    from .services.access import require
-    from .store.engine import make_engine, make_sessionmaker
+    from qjgb_desktop.services.access import require
+    from qjgb_desktop.store.engine import make_engine, make_sessionmaker
 
     engine = make_engine(paths.database_url())
     try:
@@ -373,7 +373,7 @@ def _screenshot(args) -> int:
     except ValueError:
         print(f"错误：--size 应形如 1366x768，收到 {args.size!r}", file=sys.stderr)
         return EXIT_USAGE
-    from .app import screenshot
+    from qjgb_desktop.app import screenshot
 
     return screenshot(args.out, select=args.select, size=(width, height),
                       filters={"department": args.department, "year": args.year, "search": args.search},

@@ -65,8 +65,8 @@ def login_for_command(args, sessions):
     """When the database has accounts: log the command's account in, or raise LoginFailed (exit 1, nothing done).
     Afterwards `args.user` is the account's name, so every record and audit entry names the account. Returns the
     account, or None for a database without accounts (account-free, as on a single PC)."""
-    from .services.access import accounts_exist
-    from .services.accounts import LoginFailed, login
+    from qjgb_desktop.services.access import accounts_exist
+    from qjgb_desktop.services.accounts import LoginFailed, login
 
     if getattr(args, "login_checked", False):
         return getattr(args, "account", None)
@@ -97,7 +97,7 @@ def database_has_accounts(url: str) -> bool:
     """Whether the database at `url` has accounts, read without opening it the program's way (nothing created,
     migrated or seeded). False when it cannot be read: a damaged database (what a restore is for) has no accounts
     anyone could ask, and a backup of it fails on its own."""
-    from . import paths
+    from qjgb_desktop import paths
 
     db_file = paths.sqlite_path(url)
     if db_file is not None:
@@ -129,7 +129,7 @@ def database_has_accounts(url: str) -> bool:
 # -- qjgb user … -----------------------------------------------------------------------------------------------
 
 def _new_password(args) -> str:
-    from .services.accounts import MIN_PASSWORD, AccountError
+    from qjgb_desktop.services.accounts import MIN_PASSWORD, AccountError
 
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -145,16 +145,16 @@ def _new_password(args) -> str:
 
 
 def run(args, open_db) -> int:
-    from .services.accounts import AccountError
+    from qjgb_desktop.services.accounts import AccountError
 
-    from .cli_progress import over_database
+    from qjgb_desktop.cli_progress import over_database
 
     return over_database(args, open_db, _dispatch, (AccountError,))
 
 
 def _dispatch(args, db) -> int:
-    from .cli_progress import current_user
-    from .services import accounts as svc
+    from qjgb_desktop.cli_progress import current_user
+    from qjgb_desktop.services import accounts as svc
 
     cmd = args.user_command
     if cmd == "list":

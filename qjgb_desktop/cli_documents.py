@@ -11,7 +11,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import iso_date, over_database, whole_number
+from qjgb_desktop.cli_progress import iso_date, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("report", "notice")
@@ -55,7 +55,7 @@ def run(args, open_db) -> int:
 
 
 def _report(args, db) -> int:
-    from .services.word_report import ReportError, build_progress_report
+    from qjgb_desktop.services.word_report import ReportError, build_progress_report
 
     try:
         with db.sessions() as s:
@@ -74,7 +74,7 @@ def _report(args, db) -> int:
 def _notice_list(args, db) -> int:
     import json
 
-    from .services.supervision import list_notices
+    from qjgb_desktop.services.supervision import list_notices
 
     with db.sessions() as s:
         notices = list_notices(s, args.year)
@@ -90,7 +90,7 @@ def _notice_list(args, db) -> int:
 
 
 def _notice(args, db) -> int:
-    from .services.word_notice import NoticeError, issue_notices, write_notices
+    from qjgb_desktop.services.word_notice import NoticeError, issue_notices, write_notices
 
     if args.list:
         return _notice_list(args, db)
@@ -98,7 +98,7 @@ def _notice(args, db) -> int:
     recorded, numbers = [], {}
     try:
         if args.register:
-            from .cli_progress import current_user
+            from qjgb_desktop.cli_progress import current_user
 
             with db.sessions.begin(purpose="登记督办通知单") as s:  # numbered, written and registered at once
                 issued = issue_notices(s, args.out, actor=current_user(args), department=args.department,

@@ -6,7 +6,7 @@ import json
 import sys
 from pathlib import Path
 
-from .cli_progress import current_user, over_database, whole_number
+from qjgb_desktop.cli_progress import current_user, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("evidence", "verify")
@@ -41,15 +41,15 @@ def add_parsers(sub, common, parser_class) -> None:
 
 
 def run(args, open_db) -> int:
-    from .services.progress import ProgressError
+    from qjgb_desktop.services.progress import ProgressError
 
     command = (lambda _args, db: _verify(db)) if args.command == "verify" else _evidence
     return over_database(args, open_db, command, (ProgressError,))
 
 
 def _evidence(args, db) -> int:
-    from .services import evidence as ev
-    from .services.progress import target_id_for
+    from qjgb_desktop.services import evidence as ev
+    from qjgb_desktop.services.progress import target_id_for
 
     cmd = args.evidence_command
     user = current_user(args)
@@ -91,7 +91,7 @@ def _evidence(args, db) -> int:
 
 
 def _verify(db) -> int:
-    from .services.evidence import verify
+    from qjgb_desktop.services.evidence import verify
 
     with db.sessions() as s:
         report = verify(s)

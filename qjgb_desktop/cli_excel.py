@@ -6,7 +6,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import iso_date, over_database, whole_number
+from qjgb_desktop.cli_progress import iso_date, over_database, whole_number
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("export", "template", "import")
@@ -43,7 +43,7 @@ def argparse_suppress():
 
 
 def run(args, open_db) -> int:
-    from .services.progress import ProgressError
+    from qjgb_desktop.services.progress import ProgressError
 
     command = {"export": _export, "template": _template, "import": _import}[args.command]
     return over_database(args, open_db, command, (ProgressError,))
@@ -53,7 +53,7 @@ def _export(args, db) -> int:
     if args.out.suffix.lower() != ".xlsx":
         print("错误：--out 应以 .xlsx 结尾", file=sys.stderr)
         return EXIT_USAGE
-    from .services.excel_export import export_workbook
+    from qjgb_desktop.services.excel_export import export_workbook
 
     with db.sessions() as s:
         try:
@@ -66,8 +66,8 @@ def _export(args, db) -> int:
 
 
 def _template(args, db) -> int:
-    from .services.excel_template import write_template, write_templates
-    from .services.plan_query import plan_tree
+    from qjgb_desktop.services.excel_template import write_template, write_templates
+    from qjgb_desktop.services.plan_query import plan_tree
 
     with db.sessions() as s:
         if args.department:
@@ -83,8 +83,8 @@ def _template(args, db) -> int:
 
 
 def _import(args, db) -> int:
-    from .cli_progress import current_user
-    from .services.excel_import import ERROR, commit, read_return
+    from qjgb_desktop.cli_progress import current_user
+    from qjgb_desktop.services.excel_import import ERROR, commit, read_return
 
     today = getattr(args, "today", None) or date.today()
     with db.sessions() as s:
@@ -96,7 +96,7 @@ def _import(args, db) -> int:
             _print_preview(p)
     if not ok:
         if args.returns:
-            from .services.excel_import import write_returns
+            from qjgb_desktop.services.excel_import import write_returns
 
             report["returns"] = []
             for p in previews:
@@ -135,7 +135,7 @@ def _emit_json(args, report: dict) -> None:
 
 
 def _print_preview(p) -> None:
-    from .services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
+    from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
 
     print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
           ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))

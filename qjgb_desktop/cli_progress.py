@@ -144,8 +144,8 @@ def over_database(args, open_db, command, refusals: tuple[type[Exception], ...] 
 
 
 def run(args, open_db) -> int:
-    from .services.progress import ProgressError
-    from .services.settings import SettingError
+    from qjgb_desktop.services.progress import ProgressError
+    from qjgb_desktop.services.settings import SettingError
 
     return over_database(args, open_db, _dispatch, (ProgressError, SettingError))
 
@@ -160,9 +160,9 @@ def _dispatch(args, db) -> int:
 
 def _report_input(session, args, defaults=None, base=None):
     """A ReportInput from the arguments; what is not given comes from the corrected report or the defaults."""
-    from .domain.periods import period_of
-    from .domain.validation import ReportInput
-    from .services.settings import load_settings
+    from qjgb_desktop.domain.periods import period_of
+    from qjgb_desktop.domain.validation import ReportInput
+    from qjgb_desktop.services.settings import load_settings
 
     source = base or defaults
     day = args.date or (base.report_date if base else date.today())
@@ -185,7 +185,7 @@ def _report_input(session, args, defaults=None, base=None):
 
 
 def _progress(args, db) -> int:
-    from .services import progress as svc
+    from qjgb_desktop.services import progress as svc
 
     user = current_user(args)
     cmd = args.progress_command
@@ -227,10 +227,10 @@ def _progress(args, db) -> int:
 
 
 def _indicator(args, db) -> int:
-    from .services import progress as svc
+    from qjgb_desktop.services import progress as svc
 
     if args.indicator_command == "set":
-        from .store.models import IndicatorValue
+        from qjgb_desktop.store.models import IndicatorValue
 
         with db.sessions.begin() as s:
             ind = svc.find_indicator(s, args.measure, args.name)
@@ -241,7 +241,7 @@ def _indicator(args, db) -> int:
             done = f"已录入：措施{args.measure}“{ind.name}” = {value:g}{ind.unit}（截至 {as_of}）"
         print(done)
         return EXIT_OK
-    from .services.indicators import indicator_rows
+    from qjgb_desktop.services.indicators import indicator_rows
 
     with db.sessions() as s:
         rows = indicator_rows(s, measure_no=args.measure)
@@ -258,7 +258,7 @@ def _indicator(args, db) -> int:
 
 
 def _status(args, db) -> int:
-    from .services.status import compute_status, follow_ups, status_as_json
+    from qjgb_desktop.services.status import compute_status, follow_ups, status_as_json
 
     today = args.today or date.today()
     with db.sessions() as s:
@@ -282,7 +282,7 @@ def _status(args, db) -> int:
 
 
 def _period(args, db) -> int:
-    from .services import progress as svc
+    from qjgb_desktop.services import progress as svc
 
     user = current_user(args)
     if args.period_command == "list":
@@ -302,10 +302,10 @@ def _period(args, db) -> int:
 
 
 def _chart(args, db) -> int:
-    from . import charts
-    from .domain.status import expected_percent
-    from .services import chart_data as cd
-    from .services.status import compute_status
+    from qjgb_desktop import charts
+    from qjgb_desktop.domain.status import expected_percent
+    from qjgb_desktop.services import chart_data as cd
+    from qjgb_desktop.services.status import compute_status
 
     if args.out.suffix.lower() not in (".png", ".svg", ".pdf"):
         raise ProgressError_("--out 应以 .png、.svg 或 .pdf 结尾")
@@ -334,8 +334,8 @@ def _chart(args, db) -> int:
         else:
             if args.measure is None or not args.indicator:
                 raise ProgressError_("指标图需要 --measure 和 --indicator")
-            from .services.indicators import indicator_rows
-            from .services.progress import find_indicator
+            from qjgb_desktop.services.indicators import indicator_rows
+            from qjgb_desktop.services.progress import find_indicator
 
             ind = find_indicator(s, args.measure, args.indicator)
             row = next(r for r in indicator_rows(s, args.measure, snap.tree) if r["indicator_id"] == ind.id)
@@ -347,13 +347,13 @@ def _chart(args, db) -> int:
 
 
 def ProgressError_(message: str):
-    from .services.progress import ProgressError
+    from qjgb_desktop.services.progress import ProgressError
 
     return ProgressError(message)
 
 
 def _audit(args, db) -> int:
-    from .services.audit import describe_change, list_events
+    from qjgb_desktop.services.audit import describe_change, list_events
 
     with db.sessions() as s:
         events = list_events(s, args.limit, args.entity)
@@ -369,7 +369,7 @@ def _audit(args, db) -> int:
 
 
 def _admin(args, db) -> int:
-    from .services.settings import SettingError, add_admin, load_settings
+    from qjgb_desktop.services.settings import SettingError, add_admin, load_settings
 
     if args.action == "add":
         if not args.name:
@@ -385,10 +385,10 @@ def _admin(args, db) -> int:
 
 
 def _settings(args, db) -> int:
-    from .domain.periods import SCHEMES
-    from .services import settings as svc
-    from .services.assessment import LABELS
-    from .services.settings import SettingError, load_settings, set_max_evidence_mb, set_scheme, set_thresholds
+    from qjgb_desktop.domain.periods import SCHEMES
+    from qjgb_desktop.services import settings as svc
+    from qjgb_desktop.services.assessment import LABELS
+    from qjgb_desktop.services.settings import SettingError, load_settings, set_max_evidence_mb, set_scheme, set_thresholds
 
     user = current_user(args)
     with db.sessions.begin() as s:

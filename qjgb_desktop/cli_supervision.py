@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from .cli_progress import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
+from qjgb_desktop.cli_progress import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
 
 COMMANDS = ("supervise", "calendar", "assess")
 
@@ -64,9 +64,9 @@ def add_parsers(sub, common, parser_class) -> None:
 
 
 def run(args, open_db) -> int:
-    from .services.progress import ProgressError
-    from .services.settings import SettingError
-    from .services.supervision import SupervisionError
+    from qjgb_desktop.services.progress import ProgressError
+    from qjgb_desktop.services.settings import SettingError
+    from qjgb_desktop.services.supervision import SupervisionError
 
     command = {"supervise": _supervise, "calendar": _calendar, "assess": _assess}[args.command]
     return over_database(args, open_db, command, (SupervisionError, ProgressError, SettingError))
@@ -84,8 +84,8 @@ def _item_line(i) -> str:
 
 
 def _supervise(args, db) -> int:
-    from .services import progress
-    from .services import supervision as svc
+    from qjgb_desktop.services import progress
+    from qjgb_desktop.services import supervision as svc
 
     cmd = args.supervise_command
     today = date.today()
@@ -133,9 +133,9 @@ def _supervise(args, db) -> int:
 
 
 def _calendar(args, db) -> int:
-    from .domain.periods import PeriodError, parse_period, period_of
-    from .services import calendar as cal
-    from .services.settings import load_settings
+    from qjgb_desktop.domain.periods import PeriodError, parse_period, period_of
+    from qjgb_desktop.services import calendar as cal
+    from qjgb_desktop.services.settings import load_settings
 
     today = args.today or date.today()
     with db.sessions() as s:
@@ -166,7 +166,7 @@ def _calendar(args, db) -> int:
 
 
 def _assess(args, db) -> int:
-    from .services import assessment
+    from qjgb_desktop.services import assessment
 
     today = args.today or date.today()
     with db.sessions() as s:

@@ -67,7 +67,7 @@ def _chain(exc: BaseException):
 def newest_backup_hint() -> str:
     """Names the newest backup that passes every restore check (a damaged one is passed over)."""
     try:
-        from .services.backup import newest_good_backup
+        from qjgb_desktop.services.backup import newest_good_backup
 
         good = newest_good_backup()
     except Exception:  # noqa: BLE001 - a hint must never turn into a second failure
@@ -117,7 +117,7 @@ def _ensure_log_file() -> None:
     try:
         from logging.handlers import RotatingFileHandler
 
-        from . import paths
+        from qjgb_desktop import paths
 
         logs = paths.data_dir() / "logs"
         logs.mkdir(parents=True, exist_ok=True)

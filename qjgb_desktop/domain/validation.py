@@ -11,8 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from .periods import PeriodError, parse_period
-from .status import (
+from qjgb_desktop.domain.periods import PeriodError, parse_period
+from qjgb_desktop.domain.status import (
     R_BEHIND,
     R_DONE,
     R_NOT_BEGUN,

@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-from .document import CN_NUMERALS, YEARS, PlanDocument, PlanDocumentError, parse_document
-from .indicators import DIRECTION, RULES, IndicatorRule
+from qjgb_desktop.planparse.document import CN_NUMERALS, YEARS, PlanDocument, PlanDocumentError, parse_document
+from qjgb_desktop.planparse.indicators import DIRECTION, RULES, IndicatorRule
 
 FORMAT = 1
 PLAN_CODE = "yanqing-qjgb-2025-2027"

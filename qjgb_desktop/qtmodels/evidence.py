@@ -6,7 +6,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt
 from PySide6.QtGui import QImage, QImageReader, QPixmap
 from PySide6.QtWidgets import QApplication, QStyle
 
-from .rows import RecordRole, RecordTableModel
+from qjgb_desktop.qtmodels.rows import RecordRole, RecordTableModel
 
 COL_NAME, COL_TARGET, COL_SIZE, COL_NOTE, COL_BY, COL_AT = range(6)
 COLUMNS = ("文件", "所属", "大小", "说明", "上传人", "上传时间")

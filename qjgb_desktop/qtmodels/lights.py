@@ -10,7 +10,7 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-from ..domain.status import (
+from qjgb_desktop.domain.status import (
     COMPLETED,
     NOT_REPORTED,
     NOT_STARTED,

@@ -31,8 +31,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.validation import clean_text
-from ..errors import UserError
+from qjgb_desktop.domain.validation import clean_text
+from qjgb_desktop.errors import UserError
 
 ADMIN, SUPERVISOR, CLERK, READER = "管理员", "督导", "部门填报员", "只读"
 ROLES = (ADMIN, SUPERVISOR, CLERK, READER)
@@ -121,7 +121,7 @@ _EXIST, _BY_NAME, _COVER = "qjgb.accounts_exist", "qjgb.accounts", "qjgb.access_
 def accounts_exist(session: Session) -> bool:
     """Whether accounts are enforced: at least one account, enabled or not, is in the database."""
     if _EXIST not in session.info:
-        from ..store.models import UserAccount
+        from qjgb_desktop.store.models import UserAccount
 
         session.info[_EXIST] = session.scalar(select(UserAccount.id).limit(1)) is not None
     return session.info[_EXIST]
@@ -131,7 +131,7 @@ def find_account(session: Session, name: str) -> AccountView | None:
     name = clean_text(name, multiline=False).strip()
     cache = session.info.setdefault(_BY_NAME, {})
     if name not in cache:
-        from ..store.models import UserAccount
+        from qjgb_desktop.store.models import UserAccount
 
         row = session.scalars(select(UserAccount).where(UserAccount.name == name)).first() if name else None
         cache[name] = account_view(row) if row is not None else None
@@ -193,7 +193,7 @@ def require(session: Session, actor: str, action: str, target_id: int | None = N
 
 def _check_departments(session: Session, account: AccountView, what: str, target_id: int | None,
                        measure_id: int | None, department) -> None:
-    from ..store.models import Department, Measure, MeasureDepartment, YearlyTarget
+    from qjgb_desktop.store.models import Department, Measure, MeasureDepartment, YearlyTarget
 
     mine = set(account.departments)
     who = f"账户“{account.name}”（{account.role}：{'、'.join(account.departments) or '未绑定部门'}）"

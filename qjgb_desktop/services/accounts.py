@@ -14,11 +14,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.validation import clean_text
-from ..errors import UserError
-from ..store.models import AuditEvent, Department, UserAccount
-from . import access
-from .access import ADMIN, CLERK, ROLES, AccountView, account_view
+from qjgb_desktop.domain.validation import clean_text
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.store.models import AuditEvent, Department, UserAccount
+from qjgb_desktop.services import access
+from qjgb_desktop.services.access import ADMIN, CLERK, ROLES, AccountView, account_view
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024

@@ -18,13 +18,13 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-from ..domain.status import NOT_STARTED, expected_percent
-from .calendar import ON_TIME, owed_reports, year_periods_due
-from .plan_query import plan_tree
-from .settings import load_settings
-from .settings_values import DEFAULT_WEIGHTS
-from .status import compute_status
-from .supervision import CLOSED, list_items
+from qjgb_desktop.domain.status import NOT_STARTED, expected_percent
+from qjgb_desktop.services.calendar import ON_TIME, owed_reports, year_periods_due
+from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.settings import load_settings
+from qjgb_desktop.services.settings_values import DEFAULT_WEIGHTS
+from qjgb_desktop.services.status import compute_status
+from qjgb_desktop.services.supervision import CLOSED, list_items
 
 LABELS = {"completion": "完成度", "timeliness": "按时报送率", "evidence": "佐证覆盖率", "supervision": "督办办结率"}
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..store.models import AuditEvent
+from qjgb_desktop.store.models import AuditEvent
 
 
 def list_events(session: Session, limit: int = 50, entity: str | None = None) -> list[dict]:

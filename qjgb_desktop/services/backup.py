@@ -42,12 +42,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .. import paths
-from ..errors import UserError, explain
-from ..store.backup import backup_sqlite, copy_database, folder_guard
-from ..store.locks import LockError, lock_path_for, write_lock
-from ..store.revision import HEAD, REVISIONS
-from .files import write_atomically
+from qjgb_desktop import paths
+from qjgb_desktop.errors import UserError, explain
+from qjgb_desktop.store.backup import backup_sqlite, copy_database, folder_guard
+from qjgb_desktop.store.locks import LockError, lock_path_for, write_lock
+from qjgb_desktop.store.revision import HEAD, REVISIONS
+from qjgb_desktop.services.files import write_atomically
 
 FULL_DB_NAME = "qjgb.sqlite3"
 MANIFEST_NAME = "qjgb-backup.json"
@@ -133,7 +133,7 @@ def _is_leftover(name: str, kind: str) -> bool:
 def _clean_folder(folder: Path, kind: str, wait_s: float | None = None) -> list[Path]:
     """Remove the leftovers of `kind` ("backups", "full", "db", "other") in `folder` under its guard; a folder
     whose guard is held elsewhere (a copy running now) is left alone. Never raises."""
-    from ..store.blobs import BlobStore
+    from qjgb_desktop.store.blobs import BlobStore
 
     try:
         if not folder.is_dir():
@@ -200,7 +200,7 @@ def create_backup(target: Path | None = None) -> Path:
             raise BackupError(f"目标文件已存在，不会覆盖：{target}")
         target = target if explicit else _unique_backup_path(folder)
         if server is not None:
-            from .server_backup import backup_server
+            from qjgb_desktop.services.server_backup import backup_server
 
             return backup_server(server, target)
         try:
@@ -219,13 +219,13 @@ class FullBackupResult:
 def create_full_backup(folder: Path) -> FullBackupResult:
     """<folder>/qjgb.sqlite3 (replaced by a fresh copy), <folder>/evidence (new files added) and
     <folder>/qjgb-backup.json (what it holds, and evidence that was already missing or damaged here)."""
-    from ..store.blobs import BlobStore, evidence_store
+    from qjgb_desktop.store.blobs import BlobStore, evidence_store
 
     folder = Path(folder)
     if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
         raise BackupError(f"“{folder}”不是文件夹")
     if (server := _server_url()) is not None:
-        from .server_backup import full_backup_server
+        from qjgb_desktop.services.server_backup import full_backup_server
 
         return full_backup_server(server, folder)
     db_file = _database_file()
@@ -366,11 +366,11 @@ def _window_open() -> bool:
 
 
 def _restore(source_db: Path, full_folder: Path | None) -> RestoreResult:
-    from ..store.blobs import evidence_store
-    from ..store.models import Base  # noqa: F401  imported before the lock is taken: writers wait less
+    from qjgb_desktop.store.blobs import evidence_store
+    from qjgb_desktop.store.models import Base  # noqa: F401  imported before the lock is taken: writers wait less
 
     if (server := _server_url()) is not None:
-        from .server_backup import restore_server
+        from qjgb_desktop.services.server_backup import restore_server
 
         return restore_server(server, source_db, full_folder)
     db_file = _database_file()
@@ -507,7 +507,7 @@ def _stage(source: Path, folder: Path, live: Path | None = None, label: str | No
 
 
 def _verify_database(staged: Path, label: str) -> str:
-    from ..store.models import Base
+    from qjgb_desktop.store.models import Base
 
     unchanged = "不予恢复，当前数据未作任何改动；请换一个备份"
     with open(staged, "rb") as fh:
@@ -553,8 +553,8 @@ def _upgrade(staged: Path, rev: str, label: str) -> None:
     anything but current (the window and other processes may have it open)."""
     from alembic import command
 
-    from ..store.engine import make_engine
-    from ..store.schema import alembic_config
+    from qjgb_desktop.store.engine import make_engine
+    from qjgb_desktop.store.schema import alembic_config
 
     engine = make_engine(f"sqlite:///{staged.as_posix()}")
     try:
@@ -599,7 +599,7 @@ def _read_manifest(folder: Path) -> set[str]:
 def _verify_evidence(staged: Path, folder: Path) -> tuple[list[tuple[str, Path]], list[str]]:
     """Every evidence file the backup's database lists: present in the folder, a regular file, with its SHA-256.
     Returns the files to bring in and those the backup says were already missing when it was made."""
-    from ..store.blobs import BlobError, BlobStore
+    from qjgb_desktop.store.blobs import BlobError, BlobStore
 
     store = BlobStore(folder / "evidence")
     allowed = _read_manifest(folder)

@@ -15,10 +15,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..domain.periods import Period, covering_codes, parse_period, periods_in
-from .plan_query import PlanTree, plan_tree
-from .settings import load_settings
-from .settings_values import AppSettings
+from qjgb_desktop.domain.periods import Period, covering_codes, parse_period, periods_in
+from qjgb_desktop.services.plan_query import PlanTree, plan_tree
+from qjgb_desktop.services.settings import load_settings
+from qjgb_desktop.services.settings_values import AppSettings
 
 ON_TIME, LATE, MISSING = "已报", "逾期报", "未报"
 UPCOMING_DAYS = 7

@@ -6,8 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date
 
-from ..domain.status import COMPLETED, NOT_STARTED, SEVERITY, STATES, expected_percent
-from .status_core import StatusSnapshot  # no SQLAlchemy: the 部门 tab uses these with the first lights
+from qjgb_desktop.domain.status import COMPLETED, NOT_STARTED, SEVERITY, STATES, expected_percent
+from qjgb_desktop.services.status_core import StatusSnapshot  # no SQLAlchemy: the 部门 tab uses these with the first lights
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def action_bars(snap: StatusSnapshot, year: int) -> list[Bar]:
 def department_bars(snap: StatusSnapshot, year: int) -> list[Bar]:
     """Lead departments only (those that lead something), most red first, then lowest completion."""
     if year != snap.year:  # department rollups are kept for the snapshot's year; recompute for another
-        from ..domain.status import rollup
+        from qjgb_desktop.domain.status import rollup
 
         bars = []
         for name in snap.tree.departments:
@@ -66,7 +66,7 @@ def department_rollups(snap: StatusSnapshot, year: int) -> dict[str, dict]:
     Rollup}}): the snapshot's own for its year, computed the same way for another."""
     if year == snap.year or snap.tree is None:
         return snap.departments
-    from ..domain.status import rollup
+    from qjgb_desktop.domain.status import rollup
 
     out = {}
     for name in snap.tree.departments:
@@ -104,7 +104,7 @@ def monthly_activity(session, first: date, last: date) -> list[tuple[str, int]]:
     """Reports per month (current revisions, not deleted), every month from `first` to `last` listed."""
     from sqlalchemy import func, select
 
-    from ..store.models import ProgressReport
+    from qjgb_desktop.store.models import ProgressReport
 
     rows = session.execute(select(ProgressReport.report_date, func.count())
                            .where(ProgressReport.is_current.is_(True), ProgressReport.deleted.is_(False),
@@ -136,7 +136,7 @@ class IndicatorSeries:
 
 def indicator_series(row: dict, years: list[int]) -> IndicatorSeries:
     """From a row of services.indicators.indicator_rows: target and latest actual for each year."""
-    from ..domain.status import meets
+    from qjgb_desktop.domain.status import meets
 
     latest_by_year: dict[int, float] = {}
     for v in sorted(row["values"], key=lambda v: v["as_of"]):

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
-from .. import paths
-from ..store.engine import Sessions, make_engine, make_sessionmaker
-from ..store.schema import SchemaError, ensure_schema
+from qjgb_desktop import paths
+from qjgb_desktop.store.engine import Sessions, make_engine, make_sessionmaker
+from qjgb_desktop.store.schema import SchemaError, ensure_schema
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -29,7 +29,7 @@ class Database:
         """Close every connection made for this database: its engine's and its evidence store's (server mode)."""
         self.engine.dispose()
         if not self.url.startswith("sqlite"):
-            from .evidence import close_store_for_url
+            from qjgb_desktop.services.evidence import close_store_for_url
 
             close_store_for_url(self.url)
 
@@ -59,12 +59,12 @@ def open_database(url: str | None = None, seed: bool = True) -> Database:
 def seed_builtin_plan(sessions: Sessions) -> bool:
     """Load the built-in plan into an empty database. A database that has a plan is left as it is:
     a revised plan is loaded on purpose, with `qjgb plan load`."""
-    from ..store.models import Plan
+    from qjgb_desktop.store.models import Plan
 
     with sessions.begin() as session:
         if session.scalar(select(Plan.id).limit(1)) is not None:
             return False
-        from .plan_load import builtin_plan_record, load_plan
+        from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
 
         load_plan(session, builtin_plan_record(), actor="system", source="内置计划")
     return True
@@ -92,7 +92,7 @@ def refuse_unusable_file(db_file: Path) -> None:
     Such a file is never replaced by a fresh database: that would hide that the data is gone. A file that does not
     exist yet is created here, under the write lock, so another process starting at the same moment never sees
     the zero-length file SQLite creates before it writes the first page."""
-    from ..store.locks import lock_path_for, write_lock
+    from qjgb_desktop.store.locks import lock_path_for, write_lock
 
     db_file = Path(db_file)
     if db_file.is_file() and db_file.stat().st_size >= len(SQLITE_MAGIC):
@@ -106,7 +106,7 @@ def refuse_unusable_file(db_file: Path) -> None:
         why = _looks_unusable(db_file)
     if why is None:
         return
-    from ..errors import newest_backup_hint
+    from qjgb_desktop.errors import newest_backup_hint
 
     newest = newest_backup_hint()
     raise UnusableDatabase(
@@ -130,8 +130,8 @@ def _create_empty(db_file: Path) -> None:
 def sweep_leftovers(data_dir: Path | None = None) -> int:
     """At every start of the window or a command: remove what interrupted writes left behind (partial backups,
     partial evidence copies, temporary export files). Never removes anything else, never raises."""
-    from ..store.blobs import clean_evidence_leftovers
-    from .backup import clean_leftovers
+    from qjgb_desktop.store.blobs import clean_evidence_leftovers
+    from qjgb_desktop.services.backup import clean_leftovers
 
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     try:

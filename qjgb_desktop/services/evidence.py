@@ -21,14 +21,14 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.validation import clean_text
-from ..store.blobs import BlobStore, Cancelled, DatabaseBlobStore, clean_evidence_leftovers, evidence_store, \
+from qjgb_desktop.domain.validation import clean_text
+from qjgb_desktop.store.blobs import BlobStore, Cancelled, DatabaseBlobStore, clean_evidence_leftovers, evidence_store, \
     safe_file_name
-from ..store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
+from qjgb_desktop.store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
     ProgressReport, YearlyTarget
-from .access import require
-from .progress import ProgressError
-from .settings import load_settings
+from qjgb_desktop.services.access import require
+from qjgb_desktop.services.progress import ProgressError
+from qjgb_desktop.services.settings import load_settings
 
 __all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "clean_evidence_leftovers",
            "counts_by_target", "csv_cell", "export_pack", "list_evidence", "open_policy", "purge", "remove",
@@ -54,14 +54,14 @@ _server_engines: dict = {}
 
 def store_for_url(url: str | None = None) -> BlobStore | DatabaseBlobStore:
     """The evidence store of a database URL (the current one by default); one engine per server URL, made once."""
-    from .. import paths
+    from qjgb_desktop import paths
 
     url = url or paths.database_url()
     if url.startswith("sqlite"):
         return evidence_store()
     engine = _server_engines.get(url)
     if engine is None:
-        from ..store.engine import make_engine
+        from qjgb_desktop.store.engine import make_engine
 
         engine = _server_engines[url] = make_engine(url)
     return DatabaseBlobStore(engine)

@@ -27,12 +27,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.status import expected_percent
-from ..store.models import Department, Measure, ProgressReport, YearlyTarget
-from .files import save_workbook
-from .indicators import indicator_rows
-from .status import compute_status, follow_ups
-from .xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
+from qjgb_desktop.domain.status import expected_percent
+from qjgb_desktop.store.models import Department, Measure, ProgressReport, YearlyTarget
+from qjgb_desktop.services.files import save_workbook
+from qjgb_desktop.services.indicators import indicator_rows
+from qjgb_desktop.services.status import compute_status, follow_ups
+from qjgb_desktop.services.xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -367,7 +367,7 @@ def _follow_ups(wb, st: _Styles, snap) -> int:
 
 
 def _supervision_items(wb, st: _Styles, session: Session, today: date) -> int:
-    from .supervision import list_items
+    from qjgb_desktop.services.supervision import list_items
 
     sheet = _Sheet(wb, st, "督办事项", [6, 14, 13, 24, 8, 11, 11, 11, 52], "1:1", "C2", mark_col=8)
     _header(sheet, [["编号", "督办部门", "事项", "立项原因", "当前环节", "立项日期", "反馈期限", "办结日期", "办理经过"]])
@@ -386,7 +386,7 @@ def _supervision_items(wb, st: _Styles, session: Session, today: date) -> int:
 
 
 def _assessment(wb, st: _Styles, session: Session, year: int, today: date) -> dict[str, int]:
-    from .assessment import LABELS, assess, rule_text
+    from qjgb_desktop.services.assessment import LABELS, assess, rule_text
 
     scores = assess(session, year, today)
     sheet = _Sheet(wb, st, f"{year}年考核", [6, 22, 9, 14, 14, 14, 14, 60], "1:1", "C2", mark_col=7)

@@ -26,11 +26,11 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.periods import PeriodError, parse_period
-from ..domain.validation import MAX_TEXT, ReportInput, check_report, clean_report_input, parse_number
-from ..store.models import Department, ImportBatch, Indicator, IndicatorValue, Measure, MeasureDepartment, Plan, \
+from qjgb_desktop.domain.periods import PeriodError, parse_period
+from qjgb_desktop.domain.validation import MAX_TEXT, ReportInput, check_report, clean_report_input, parse_number
+from qjgb_desktop.store.models import Department, ImportBatch, Indicator, IndicatorValue, Measure, MeasureDepartment, Plan, \
     ProgressReport, YearlyTarget
-from .excel_template import (
+from qjgb_desktop.services.excel_template import (
     CONFIRM,
     CONFIRM_COL,
     FILL_HEADERS,
@@ -50,11 +50,11 @@ from .excel_template import (
     read_token,
     template_key,
 )
-from .files import save_workbook
-from .access import covering, require
-from .progress import ProgressError, add_report, correct_report, plan_years
-from .return_file import ReturnFileError, SheetData, open_return
-from .settings import load_settings
+from qjgb_desktop.services.files import save_workbook
+from qjgb_desktop.services.access import covering, require
+from qjgb_desktop.services.progress import ProgressError, add_report, correct_report, plan_years
+from qjgb_desktop.services.return_file import ReturnFileError, SheetData, open_return
+from qjgb_desktop.services.settings import load_settings
 
 NEW, CHANGED, UNCHANGED, ERROR, EMPTY = "新增", "修改", "无变化", "错误", "未填"
 KINDS = (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)
@@ -480,7 +480,7 @@ def _commit(session: Session, previews: list[ImportPreview], actor: str, today: 
             if (p.file.name, row.sheet, row.row) in rejected or row.kind not in (NEW, CHANGED):
                 continue
             if row.indicator_id is not None:
-                from .progress import _add_value
+                from qjgb_desktop.services.progress import _add_value
 
                 as_of = min(max(today, parse_period(p.period).start), parse_period(p.period).end)
                 _add_value(session, row.indicator_id, row.value, as_of, actor, None, note=f"导入：{p.file.name}")

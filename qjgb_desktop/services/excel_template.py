@@ -33,13 +33,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.periods import PeriodError, parse_period
-from ..domain.status import REPORT_STATUSES
-from ..store.models import Department, IndicatorValue, Plan, ProgressReport, Setting
-from .excel_export import BORDER, CENTER, FORMULA_STARTS, HEAD_FILL, WRAP, sheet_text
-from .files import save_workbook
-from .plan_query import plan_tree
-from .progress import ProgressError
+from qjgb_desktop.domain.periods import PeriodError, parse_period
+from qjgb_desktop.domain.status import REPORT_STATUSES
+from qjgb_desktop.store.models import Department, IndicatorValue, Plan, ProgressReport, Setting
+from qjgb_desktop.services.excel_export import BORDER, CENTER, FORMULA_STARTS, HEAD_FILL, WRAP, sheet_text
+from qjgb_desktop.services.files import save_workbook
+from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.progress import ProgressError
 
 TEMPLATE_VERSION = "2"
 IDENTITY_MARK = "qjgb-template"
@@ -283,7 +283,7 @@ def _validations(ws, specs) -> None:
 
 
 def _fit(ws, first: int, last: int, widths: dict[str, float]) -> None:
-    from .xlsx_layout import fit_row_heights
+    from qjgb_desktop.services.xlsx_layout import fit_row_heights
 
     fit_row_heights(ws, first, last, widths)
 

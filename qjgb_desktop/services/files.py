@@ -9,7 +9,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ..store.blobs import _fsync_dir
+from qjgb_desktop.store.blobs import _fsync_dir
 
 PART_PREFIX = ".qjgb-part-"
 

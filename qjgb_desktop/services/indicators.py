@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from ..domain.status import meets
-from .plan_query import plan_tree
-from .progress import indicator_values
+from qjgb_desktop.domain.status import meets
+from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.progress import indicator_values
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 

@@ -47,8 +47,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ..errors import UserError
-from ..store.models import Base
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.store.models import Base
 
 CONTENT_TABLES = frozenset({"stored_blob", "blob_chunk"})
 BATCH = 1000
@@ -124,7 +124,7 @@ def _writing(target, purpose: str):
     if isinstance(target, Connection):
         yield target
         return
-    from ..store.engine import CHANGE_CHANNEL, server_write_lock
+    from qjgb_desktop.store.engine import CHANGE_CHANNEL, server_write_lock
 
     with target.connect() as conn:
         conn.begin()
@@ -138,7 +138,7 @@ def _writing(target, purpose: str):
 
 def listed_contents(conn) -> list[str]:
     """The evidence contents a database needs: recorded and not purged."""
-    from ..store.models import EvidenceFile
+    from qjgb_desktop.store.models import EvidenceFile
 
     return list(conn.scalars(select(EvidenceFile.sha256).where(EvidenceFile.purged_at.is_(None))
                              .order_by(EvidenceFile.sha256)))
@@ -146,7 +146,7 @@ def listed_contents(conn) -> list[str]:
 
 def content_names(conn) -> dict[str, str]:
     """sha256 → one file name it was attached as, for messages."""
-    from ..store.models import Evidence, EvidenceFile
+    from qjgb_desktop.store.models import Evidence, EvidenceFile
 
     return dict(conn.execute(select(EvidenceFile.sha256, func.min(Evidence.original_name))
                              .join(Evidence, Evidence.file_id == EvidenceFile.id).group_by(EvidenceFile.sha256)).all())
@@ -158,7 +158,7 @@ def copy_contents(source_store, target_store, hashes: Iterable[str], progress: P
                   ) -> tuple[int, list[str], list[str]]:
     """Bring these contents from one store into the other, streamed and hashed on the way in. Returns (copied,
     missing: absent or damaged in the source, new: stored by this call, to be removed if the copy is abandoned)."""
-    from ..store.blobs import BlobError
+    from qjgb_desktop.store.blobs import BlobError
 
     hashes = list(hashes)
     copied, missing, new = 0, [], []
@@ -500,11 +500,11 @@ class Migration:
 def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
     """The current single-PC data folder (database and evidence files) → the empty server database at
     `target_url`, proven equal before the commit. Refused (nothing written) for anything but an empty server."""
-    from .. import paths
-    from ..store.blobs import DatabaseBlobStore, evidence_store
-    from ..store.engine import CHANGE_CHANNEL, make_engine, server_write_lock
-    from ..store.models import Plan
-    from .database import open_database
+    from qjgb_desktop import paths
+    from qjgb_desktop.store.blobs import DatabaseBlobStore, evidence_store
+    from qjgb_desktop.store.engine import CHANGE_CHANNEL, make_engine, server_write_lock
+    from qjgb_desktop.store.models import Plan
+    from qjgb_desktop.services.database import open_database
 
     source_url = paths.database_url()
     if not source_url.startswith("sqlite"):

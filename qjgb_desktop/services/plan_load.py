@@ -19,8 +19,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..paths import resource_path
-from ..store.models import (
+from qjgb_desktop.paths import resource_path
+from qjgb_desktop.store.models import (
     Action,
     AuditEvent,
     Department,
@@ -158,7 +158,7 @@ def _retire(session: Session, obj, label: str, summary: LoadSummary, actor: str)
 
 def load_plan(session: Session, record: dict, actor: str = "system", source: str = "") -> LoadSummary:
     validate_record(record)
-    from .access import require
+    from qjgb_desktop.services.access import require
 
     # The built-in plan seeded into an empty database at the first start is no one's act; any other load is.
     if not (actor == "system" and session.scalar(select(Plan.id).limit(1)) is None):

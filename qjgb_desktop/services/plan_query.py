@@ -172,8 +172,8 @@ def read_current_sqlite(url: str, read: Callable):
     sqlite3 (no SQLAlchemy); None when the file is missing, another database, older or newer, or unreadable."""
     import sqlite3
 
-    from ..paths import sqlite_path
-    from ..store.revision import HEAD
+    from qjgb_desktop.paths import sqlite_path
+    from qjgb_desktop.store.revision import HEAD
 
     path = sqlite_path(url)
     if path is None or not path.is_file():

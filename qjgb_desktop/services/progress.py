@@ -13,9 +13,9 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.periods import PeriodError, parse_period, period_of
-from ..domain.status import R_ON_TRACK
-from ..domain.validation import (
+from qjgb_desktop.domain.periods import PeriodError, parse_period, period_of
+from qjgb_desktop.domain.status import R_ON_TRACK
+from qjgb_desktop.domain.validation import (
     Problem,
     ReportInput,
     check_indicator_value,
@@ -24,7 +24,7 @@ from ..domain.validation import (
     clean_text,
     parse_percent,
 )
-from ..store.models import (
+from qjgb_desktop.store.models import (
     AuditEvent,
     ClosedPeriod,
     Department,
@@ -36,8 +36,8 @@ from ..store.models import (
     ProgressReport,
     YearlyTarget,
 )
-from .access import require
-from .settings import load_settings
+from qjgb_desktop.services.access import require
+from qjgb_desktop.services.settings import load_settings
 
 
 class ProgressError(Exception):

@@ -27,9 +27,9 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
-from ..errors import UserError
-from ..store.revision import HEAD
-from .backup import (
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.store.revision import HEAD
+from qjgb_desktop.services.backup import (
     FULL_DB_NAME,
     MANIFEST_NAME,
     BackupError,
@@ -47,8 +47,8 @@ from .backup import (
     _verify_evidence,
     backups_dir,
 )
-from .files import write_atomically
-from .migrate import (
+from qjgb_desktop.services.files import write_atomically
+from qjgb_desktop.services.migrate import (
     MigrateError,
     copy_database,
     forget_contents,
@@ -60,8 +60,8 @@ from .migrate import (
 
 def _server_engine(url: str, purpose: str):
     """An engine for the server, which must be reachable and at this program's revision."""
-    from ..store.engine import make_engine
-    from ..store.schema import current_revision
+    from qjgb_desktop.store.engine import make_engine
+    from qjgb_desktop.store.schema import current_revision
 
     engine = make_engine(url)
     try:
@@ -80,7 +80,7 @@ def _create_schema(engine) -> None:
     """This program's tables in a new, empty SQLite file, through the migrations (exactly what `qjgb init` makes)."""
     from alembic import command
 
-    from ..store.schema import alembic_config
+    from qjgb_desktop.store.schema import alembic_config
 
     cfg = alembic_config(engine)
     with engine.begin() as conn:
@@ -92,7 +92,7 @@ def write_sqlite_copy(sconn, partial: Path, source_store=None, target_store=None
     """Fill the new, empty file `partial` with a database of this program's revision holding every row the
     server snapshot `sconn` holds (and bring the contents it lists into `target_store`); proven equal before it
     returns. Left as one self-contained file (rollback journal, nothing beside it). Returns the CopyResult."""
-    from ..store.engine import make_engine
+    from qjgb_desktop.store.engine import make_engine
 
     engine = make_engine(f"sqlite:///{Path(partial).as_posix()}")
     try:
@@ -133,7 +133,7 @@ def backup_server(url: str, target: Path) -> Path:
 def full_backup_server(url: str, folder: Path) -> FullBackupResult:
     """<folder>/qjgb.sqlite3 (a fresh copy of the server), <folder>/evidence (contents new since the last backup into
     this folder added) and <folder>/qjgb-backup.json, all from one snapshot of the server."""
-    from ..store.blobs import BlobStore, DatabaseBlobStore
+    from qjgb_desktop.store.blobs import BlobStore, DatabaseBlobStore
 
     folder = Path(folder)
     engine = _server_engine(url, "完整备份")
@@ -168,7 +168,7 @@ def full_backup_server(url: str, folder: Path) -> FullBackupResult:
 
 def restore_server(url: str, source_db: Path, full_folder: Path | None) -> RestoreResult:
     """Replace the server's contents by a backup's (see the module's notes for what is promised)."""
-    from .database import open_database
+    from qjgb_desktop.services.database import open_database
 
     backups = backups_dir()
     label = str(full_folder or source_db)
@@ -202,8 +202,8 @@ def restore_server(url: str, source_db: Path, full_folder: Path | None) -> Resto
 
 
 def _replace_server(engine, staged: Path, wanted, backups: Path) -> tuple[Path, int, int]:
-    from ..store.blobs import DatabaseBlobStore
-    from ..store.engine import CHANGE_CHANNEL, server_write_lock
+    from qjgb_desktop.store.blobs import DatabaseBlobStore
+    from qjgb_desktop.store.engine import CHANGE_CHANNEL, server_write_lock
 
     uri = f"{staged.resolve().as_uri()}?mode=ro"
     source = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)

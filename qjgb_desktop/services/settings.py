@@ -9,12 +9,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..domain.periods import SCHEMES
-from ..domain.status import Thresholds
-from ..domain.validation import clean_text
-from ..store.models import AuditEvent, Setting
-from .access import require
-from .settings_values import AppSettings, settings_from_values  # noqa: F401 - AppSettings is imported from here
+from qjgb_desktop.domain.periods import SCHEMES
+from qjgb_desktop.domain.status import Thresholds
+from qjgb_desktop.domain.validation import clean_text
+from qjgb_desktop.store.models import AuditEvent, Setting
+from qjgb_desktop.services.access import require
+from qjgb_desktop.services.settings_values import AppSettings, settings_from_values  # noqa: F401 - AppSettings is imported from here
 
 
 class SettingError(ValueError):
@@ -82,7 +82,7 @@ def set_due_days(session: Session, days: int, actor: str) -> None:
 
 def set_due_override(session: Session, period_code: str, day: date | None, actor: str) -> None:
     """A period whose reports are due on another day than the rule gives; None returns it to the rule."""
-    from ..domain.periods import PeriodError, parse_period
+    from qjgb_desktop.domain.periods import PeriodError, parse_period
 
     try:
         period = parse_period(period_code)
@@ -117,7 +117,7 @@ def set_notice_prefix(session: Session, prefix: str, actor: str) -> None:
 
 
 def set_weights(session: Session, weights: dict[str, float], actor: str) -> None:
-    from .settings_values import DEFAULT_WEIGHTS
+    from qjgb_desktop.services.settings_values import DEFAULT_WEIGHTS
 
     unknown = set(weights) - set(DEFAULT_WEIGHTS)
     if unknown:

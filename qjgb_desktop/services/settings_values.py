@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..domain.periods import QUARTERLY
-from ..domain.status import Thresholds
+from qjgb_desktop.domain.periods import QUARTERLY
+from qjgb_desktop.domain.status import Thresholds
 
 
 # 考核: completion against expected, on-time submission, evidence coverage, closed 督办 items.

@@ -8,10 +8,10 @@ from datetime import date
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from ..domain.status import Rollup
-from .plan_query import PlanTree, plan_tree
-from .settings import load_settings
-from .status_core import (  # noqa: F401 - the snapshot types live where the quick path can use them too
+from qjgb_desktop.domain.status import Rollup
+from qjgb_desktop.services.plan_query import PlanTree, plan_tree
+from qjgb_desktop.services.settings import load_settings
+from qjgb_desktop.services.status_core import (  # noqa: F401 - the snapshot types live where the quick path can use them too
     EVIDENCE_SQL,
     LATEST_SQL,
     REPORTED_SQL,
@@ -33,7 +33,7 @@ def compute_status(session: Session, today: date, tree: PlanTree | None = None) 
     tree = tree or plan_tree(session)
     if tree is None:
         return build_snapshot(settings, today, None, {}, set(), {})
-    from ..domain.periods import period_of
+    from qjgb_desktop.domain.periods import period_of
 
     params = sql_params(period_of(today, settings.scheme))
     latest = {row[0]: tuple(row[1:]) for row in session.execute(text(LATEST_SQL), params)}

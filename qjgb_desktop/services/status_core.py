@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from ..domain.periods import Period, covering_codes, period_of
-from ..domain.status import (
+from qjgb_desktop.domain.periods import Period, covering_codes, period_of
+from qjgb_desktop.domain.status import (
     NEEDS_FOLLOW_UP,
     SEVERITY,
     LatestReport,
@@ -19,8 +19,8 @@ from ..domain.status import (
     target_percent,
     target_state,
 )
-from .plan_query import PlanTree
-from .settings_values import AppSettings, settings_from_values
+from qjgb_desktop.services.plan_query import PlanTree
+from qjgb_desktop.services.settings_values import AppSettings, settings_from_values
 
 # Latest counting report per target (current revision, not deleted, newest by date then entry): one seek per
 # target on ix_progress_report_latest, whatever the number of reports.
@@ -190,7 +190,7 @@ def quick_status(url: str, today: date, tree: PlanTree) -> StatusSnapshot | None
     then waits for the full path, which explains errors."""
     import json
 
-    from .plan_query import read_current_sqlite
+    from qjgb_desktop.services.plan_query import read_current_sqlite
 
     if tree is None:
         return None

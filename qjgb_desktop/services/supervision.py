@@ -15,12 +15,12 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..domain.status import NEEDS_FOLLOW_UP
-from ..domain.validation import clean_text
-from ..store.models import (AuditEvent, Department, Evidence, NoticeRecord, SupervisionItem, SupervisionStep,
+from qjgb_desktop.domain.status import NEEDS_FOLLOW_UP
+from qjgb_desktop.domain.validation import clean_text
+from qjgb_desktop.store.models import (AuditEvent, Department, Evidence, NoticeRecord, SupervisionItem, SupervisionStep,
                             YearlyTarget)
-from .access import require
-from .settings import load_settings
+from qjgb_desktop.services.access import require
+from qjgb_desktop.services.settings import load_settings
 
 OPENED, ASSIGNED, ANSWERED, CONTINUED, CLOSED = "立项", "交办", "反馈", "继续督办", "办结"
 STAGES = (OPENED, ASSIGNED, ANSWERED, CONTINUED, CLOSED)
@@ -139,7 +139,7 @@ def _item(session: Session, item_id: int) -> SupervisionItem:
 
 
 def _lead_department(session: Session, target: YearlyTarget) -> Department:
-    from ..store.models import MeasureDepartment
+    from qjgb_desktop.store.models import MeasureDepartment
 
     return session.scalars(select(Department).join(MeasureDepartment).where(
         MeasureDepartment.measure_id == target.measure_id).order_by(MeasureDepartment.position)).first()
@@ -185,7 +185,7 @@ def open_from_follow_ups(session: Session, actor: str, today: date, department: 
                          ) -> list[ItemView]:
     """立项 for every target now needing follow-up (滞后, 逾期, 未填报) that has no open item yet; for one lead
     department, a set of them, or all."""
-    from .status import compute_status, follow_ups
+    from qjgb_desktop.services.status import compute_status, follow_ups
 
     require(session, actor, "supervision.open")  # refused at once, not only when there is something to open
     snap = compute_status(session, today)
@@ -381,7 +381,7 @@ def list_notices(session: Session, year: int | None = None) -> list[NoticeView]:
 
 
 def _feedback_due(session: Session, day: date) -> date:
-    from .calendar import feedback_deadline
+    from qjgb_desktop.services.calendar import feedback_deadline
 
     return feedback_deadline(load_settings(session), day)
 

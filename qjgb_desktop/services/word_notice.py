@@ -16,11 +16,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from .docx_official import OfficialDocument, chinese_date
-from .plan_query import plan_tree
-from .progress import list_reports
-from .settings import load_settings
-from .status import FollowUp, compute_status, follow_ups
+from qjgb_desktop.services.docx_official import OfficialDocument, chinese_date
+from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.progress import list_reports
+from qjgb_desktop.services.settings import load_settings
+from qjgb_desktop.services.status import FollowUp, compute_status, follow_ups
 
 EXCERPT_CHARS = 150
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')
@@ -40,14 +40,14 @@ def notice_path(out_dir: Path, department: str, today: date, number: str = "") -
 
 
 def feedback_due(session: Session, today: date) -> date:
-    from .calendar import feedback_deadline
+    from qjgb_desktop.services.calendar import feedback_deadline
 
     return feedback_deadline(load_settings(session), today)
 
 
 def _period(code: str) -> str:
-    from ..domain.periods import PeriodError, parse_period
-    from .word_report import period_label
+    from qjgb_desktop.domain.periods import PeriodError, parse_period
+    from qjgb_desktop.services.word_report import period_label
 
     try:
         return period_label(parse_period(code))
@@ -105,8 +105,8 @@ def issue_notices(session: Session, out_dir: Path, *, actor: str, department: st
     the year's next number, is written with it, and is entered in the 发文登记 with the 交办 of the department's
     items. If the transaction does not commit, nothing is registered and the numbers stay free (the files written
     are then drafts whose numbers will be given again)."""
-    from .access import require
-    from .supervision import assign_notices, next_notice_numbers
+    from qjgb_desktop.services.access import require
+    from qjgb_desktop.services.supervision import assign_notices, next_notice_numbers
 
     require(session, actor, "supervision.assign")  # a refusal writes no file
     tree, chased = _chased(session, department, today)

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ..domain.periods import (
+from qjgb_desktop.domain.periods import (
     Period,
     PeriodError,
     covering_codes,
@@ -31,13 +31,13 @@ from ..domain.periods import (
     period_of,
     periods_in,
 )
-from ..domain.status import NOT_STARTED, STATES, expected_percent, meets
-from ..store.models import Department, ProgressReport, YearlyTarget
-from .docx_official import OfficialDocument, chinese_date, chinese_number
-from .indicators import COMPARATOR_TEXT, indicator_rows
-from .plan_query import plan_tree
-from .settings import load_settings
-from .status_core import EVIDENCE_SQL, StatusSnapshot, build_snapshot
+from qjgb_desktop.domain.status import NOT_STARTED, STATES, expected_percent, meets
+from qjgb_desktop.store.models import Department, ProgressReport, YearlyTarget
+from qjgb_desktop.services.docx_official import OfficialDocument, chinese_date, chinese_number
+from qjgb_desktop.services.indicators import COMPARATOR_TEXT, indicator_rows
+from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.settings import load_settings
+from qjgb_desktop.services.status_core import EVIDENCE_SQL, StatusSnapshot, build_snapshot
 
 LIGHT_NAMES = {"正常": "正常（绿灯）", "关注": "关注（黄灯）", "滞后": "滞后（红灯）", "逾期": "逾期（红灯）"}
 NOT_FILLED = "（未填写）"
@@ -159,7 +159,7 @@ def _snapshot(session: Session, tree, scope: _Scope, reports: list[_Report]) -> 
 
 
 def _png(draw, width: float, height: float) -> bytes:
-    from .. import charts
+    from qjgb_desktop import charts
 
     fig = charts.new_figure(width, height)
     draw(fig)
@@ -202,8 +202,8 @@ def build_progress_report(session: Session, out: Path, *, period: str | None = N
 
 
 def _overall(doc: OfficialDocument, session: Session, tree, snap: StatusSnapshot, scope: _Scope) -> None:
-    from .. import charts
-    from . import chart_data as cd
+    from qjgb_desktop import charts
+    from qjgb_desktop.services import chart_data as cd
 
     y, day = scope.year, scope.as_of
     plan = snap.plan[y]
@@ -278,9 +278,9 @@ def _actions(doc: OfficialDocument, tree, snap: StatusSnapshot, scope: _Scope, i
 
 
 def _submissions(doc: OfficialDocument, session: Session, scope: _Scope, today: date) -> None:
-    from .. import charts
-    from . import chart_data as cd
-    from .calendar import MISSING, submissions
+    from qjgb_desktop import charts
+    from qjgb_desktop.services import chart_data as cd
+    from qjgb_desktop.services.calendar import MISSING, submissions
 
     doc.heading1("各部门报送情况")
     if scope.period is not None:
@@ -340,7 +340,7 @@ def _indicators(doc: OfficialDocument, session: Session, tree, scope: _Scope) ->
 
 
 def _assessment(doc: OfficialDocument, session: Session, scope: _Scope, today: date) -> int:
-    from .assessment import assess, rule_text
+    from qjgb_desktop.services.assessment import assess, rule_text
 
     scores = assess(session, scope.year, today)
     doc.heading1("年度考核情况")
@@ -358,7 +358,7 @@ def _assessment(doc: OfficialDocument, session: Session, scope: _Scope, today: d
 
 
 def _supervision(doc: OfficialDocument, session: Session, scope: _Scope, today: date) -> int:
-    from .supervision import CLOSED, ORIGINS, list_items
+    from qjgb_desktop.services.supervision import CLOSED, ORIGINS, list_items
 
     start = scope.period.start if scope.period else date(scope.year, 1, 1)
     items = [i for i in list_items(session, today, year=scope.year) if i.opened_on <= scope.as_of

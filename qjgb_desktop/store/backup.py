@@ -11,7 +11,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-from .locks import write_lock
+from qjgb_desktop.store.locks import write_lock
 
 GUARD_NAME = ".qjgb-backup.lock"
 GUARD_WAIT_SECONDS = 120
@@ -26,7 +26,7 @@ def backup_sqlite(db_file: Path, target: Path) -> Path:
     """Copy `db_file` to `target` (replacing it) through a temporary file; returns `target`.
 
     Raises sqlite3.DatabaseError for a source SQLite cannot read (a damaged database)."""
-    from ..services.files import write_atomically
+    from qjgb_desktop.services.files import write_atomically
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

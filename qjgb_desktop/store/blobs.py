@@ -59,7 +59,7 @@ class Cancelled(Exception):
 
 def evidence_store() -> "BlobStore":
     """The store of the current data folder (<data>/evidence)."""
-    from ..paths import data_dir
+    from qjgb_desktop.paths import data_dir
 
     return BlobStore(data_dir() / "evidence")
 

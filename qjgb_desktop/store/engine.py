@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from .locks import lock_path_for, write_lock
+from qjgb_desktop.store.locks import lock_path_for, write_lock
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -36,7 +36,7 @@ def _sqlite_begin(conn) -> None:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        from ..paths import sqlite_path
+        from qjgb_desktop.paths import sqlite_path
 
         path = sqlite_path(url)
         if path is not None:
@@ -126,7 +126,7 @@ def process_mark() -> str:
 def server_write_lock(session: Session, purpose: str = "保存") -> None:
     from sqlalchemy.exc import OperationalError
 
-    from .locks import LockError
+    from qjgb_desktop.store.locks import LockError
 
     session.execute(text(f"SET LOCAL lock_timeout = '{SERVER_LOCK_WAIT}'"))
     try:

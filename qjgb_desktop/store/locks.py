@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..errors import UserError
+from qjgb_desktop.errors import UserError
 
 WAIT_SECONDS = 30
 

@@ -11,10 +11,10 @@ from datetime import datetime
 
 from sqlalchemy import Engine, inspect, text
 
-from ..errors import UserError
-from ..paths import resource_path
-from .backup import backup_sqlite
-from .revision import HEAD, REVISIONS
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.paths import resource_path
+from qjgb_desktop.store.backup import backup_sqlite
+from qjgb_desktop.store.revision import HEAD, REVISIONS
 
 __all__ = ["HEAD", "REVISIONS", "SchemaError", "alembic_config", "current_revision", "ensure_schema"]
 
@@ -55,8 +55,8 @@ def ensure_schema(engine: Engine) -> str:
         return "current"
     _refuse_unknown(engine, rev)
 
-    from .engine import engine_file, engine_lock_file
-    from .locks import write_lock
+    from qjgb_desktop.store.engine import engine_file, engine_lock_file
+    from qjgb_desktop.store.locks import write_lock
 
     with write_lock(engine_lock_file(engine), purpose="创建或升级数据库"):
         rev = current_revision(engine)

@@ -26,8 +26,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..errors import UserError, report
-from .dialog_parts import GuardedDialog, close_only, error_banner, row_table, save_cancel
+from qjgb_desktop.errors import UserError, report
+from qjgb_desktop.ui.dialog_parts import GuardedDialog, close_only, error_banner, row_table, save_cancel
 
 ROLES = ("管理员", "督导", "部门填报员", "只读")  # services.access.ROLES (the window imports SQLAlchemy lazily)
 CLERK, ADMIN = "部门填报员", "管理员"
@@ -194,7 +194,7 @@ class AccountForm(GuardedDialog):
             field.setFocus()
 
     def accept(self) -> None:
-        from ..services import accounts as svc
+        from qjgb_desktop.services import accounts as svc
 
         role = self.role.currentText()
         departments = self.checked_departments() if role == CLERK else []
@@ -262,7 +262,7 @@ class PasswordDialog(GuardedDialog):
         field.setFocus()
 
     def accept(self) -> None:
-        from ..services import accounts as svc
+        from qjgb_desktop.services import accounts as svc
 
         if self.own and not self.current.text():
             return self._refuse("请填写当前密码", self.current)
@@ -334,7 +334,7 @@ class AccountsDialog(QDialog):
 
     # -- reading -------------------------------------------------------------------------------------------
     def reload(self, select: str | None = None) -> None:
-        from ..services.accounts import list_accounts
+        from qjgb_desktop.services.accounts import list_accounts
 
         selected = select or (self.current().name if self.current() is not None else None)
         with self.ctx.db.sessions() as s:
@@ -363,7 +363,7 @@ class AccountsDialog(QDialog):
         self.toggle_button.setText("重新启用" if account is not None and account.disabled else "停用")
 
     def _departments(self) -> list[str]:
-        from ..services.plan_query import plan_tree
+        from qjgb_desktop.services.plan_query import plan_tree
 
         with self.ctx.db.sessions() as s:
             return list(plan_tree(s).departments)
@@ -413,7 +413,7 @@ class AccountsDialog(QDialog):
         return self._open(dialog, done)
 
     def toggle_account(self) -> QMessageBox | None:
-        from ..services import accounts as svc
+        from qjgb_desktop.services import accounts as svc
 
         account = self.current()
         if account is None:
@@ -459,7 +459,7 @@ class AccountsDialog(QDialog):
 def switch_account(window):
     """文件 → 切换账户…: log in as another account. Without accounts there is nobody to switch to: say so."""
     if not window.ctx.accounts_on and window.ctx.db is not None:  # the first account may have come since the start
-        from ..services.access import accounts_exist
+        from qjgb_desktop.services.access import accounts_exist
 
         with window.ctx.db.sessions() as s:
             window.ctx.accounts_on = accounts_exist(s)

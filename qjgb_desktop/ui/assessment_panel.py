@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .supervision import DepartmentRole, _item, _name_column_first, _view
+from qjgb_desktop.ui.supervision import DepartmentRole, _item, _name_column_first, _view
 
 SortRole = Qt.ItemDataRole.UserRole + 10
 KEYS = ("completion", "timeliness", "evidence", "supervision")
@@ -115,7 +115,7 @@ class ReadWhenShown:
         chosen, today, query = self._chosen, self.ctx.today(), self._read
 
         def read(session):
-            from ..services.plan_query import plan_tree
+            from qjgb_desktop.services.plan_query import plan_tree
 
             tree = plan_tree(session)
             return None if tree is None else query(session, tree, chosen, today)
@@ -196,7 +196,7 @@ class AssessmentPanel(ReadWhenShown, QWidget):
 
     @staticmethod
     def _read(session, tree, chosen, today) -> dict:  # in the background
-        from ..services.assessment import assess, rule_text
+        from qjgb_desktop.services.assessment import assess, rule_text
 
         years = tree.years
         year = chosen if chosen in years else min(max(today.year, years[0]), years[-1])

@@ -19,10 +19,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.status import COMPLETED, NOT_REPORTED, OVERDUE, YELLOW
-from ..qtmodels.lights import state_icon
-from .assessment_panel import ReadWhenShown, fit_name_table, name_table, refit_columns, side_by_side
-from .supervision import DepartmentRole, TargetIdRole, _item
+from qjgb_desktop.domain.status import COMPLETED, NOT_REPORTED, OVERDUE, YELLOW
+from qjgb_desktop.qtmodels.lights import state_icon
+from qjgb_desktop.ui.assessment_panel import ReadWhenShown, fit_name_table, name_table, refit_columns, side_by_side
+from qjgb_desktop.ui.supervision import DepartmentRole, TargetIdRole, _item
 
 ON_TIME, LATE, MISSING = "已报", "逾期报", "未报"  # services.calendar's states (not imported: no SQLAlchemy here)
 SHOWN_AS = {ON_TIME: COMPLETED, LATE: YELLOW, MISSING: NOT_REPORTED}  # the light each state borrows its shape from
@@ -121,9 +121,9 @@ class CalendarPanel(ReadWhenShown, QWidget):
 
     @staticmethod
     def _read(session, tree, chosen, today) -> dict:  # in the background
-        from ..domain.periods import period_of, periods_in
-        from ..services.calendar import due_date, due_soon, submissions
-        from ..services.settings import load_settings
+        from qjgb_desktop.domain.periods import period_of, periods_in
+        from qjgb_desktop.services.calendar import due_date, due_soon, submissions
+        from qjgb_desktop.services.settings import load_settings
 
         settings = load_settings(session)
         periods = periods_in(tree.years, settings.scheme)

@@ -8,7 +8,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QCursor, QGuiApplication
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QPushButton, QToolTip, QVBoxLayout, QWidget
 
-from .. import charts
+from qjgb_desktop import charts
 
 
 class ChartView(QWidget):
@@ -60,7 +60,7 @@ class ChartView(QWidget):
             self.clicked.emit(str(gid))
 
     def save_as(self) -> None:
-        from .file_dialogs import save_file_name
+        from qjgb_desktop.ui.file_dialogs import save_file_name
 
         name = save_file_name(self, "charts", "保存图表", f"{self.objectName()}.png",
                               "PNG 图片 (*.png);;SVG 矢量图 (*.svg);;PDF 文档 (*.pdf)")

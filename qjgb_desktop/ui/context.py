@@ -11,7 +11,7 @@ from datetime import date
 
 from PySide6.QtCore import QObject, QSettings, Signal
 
-from .workers import Workers
+from qjgb_desktop.ui.workers import Workers
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class AppContext(QObject):
 
         if self.user_known or self.user_dialog is not None or not interactive():
             return  # (asked once per start: a clerk who chose 以后再说 is asked again next time)
-        from .settings_dialog import UserDialog
+        from qjgb_desktop.ui.settings_dialog import UserDialog
 
         parent = self.parent() if isinstance(self.parent(), QWidget) else None
         self.user_dialog = UserDialog(self, parent, first_start=True)
@@ -99,7 +99,7 @@ class AppContext(QObject):
         dialog, window-modal, also offscreen); without, the name asked at the first start stands for whoever works."""
         if self.account is not None:
             return
-        from ..services.access import accounts_exist
+        from qjgb_desktop.services.access import accounts_exist
 
         with self.db.sessions() as session:
             self.accounts_on = accounts_exist(session)
@@ -123,7 +123,7 @@ class AppContext(QObject):
         QTimer.singleShot(0, self, self._check_account)
 
     def _check_account(self) -> None:
-        from ..services.access import accounts_exist, find_account
+        from qjgb_desktop.services.access import accounts_exist, find_account
 
         if self.db is None or (self.account is None and self.accounts_on):
             return
@@ -156,7 +156,7 @@ class AppContext(QObject):
         """The login dialog over the window (one at a time); `switching` from 文件 → 切换账户…."""
         from PySide6.QtWidgets import QWidget
 
-        from .login_dialog import LoginDialog
+        from qjgb_desktop.ui.login_dialog import LoginDialog
 
         if self.login_dialog is not None and self.login_dialog.isVisible():
             return self.login_dialog
@@ -194,7 +194,7 @@ class AppContext(QObject):
         opener = self._open_db
         if opener is None:
             def opener():  # SQLAlchemy and the schema check are imported in the worker, not on the UI thread
-                from ..services.database import open_database
+                from qjgb_desktop.services.database import open_database
 
                 return open_database()
 
@@ -204,7 +204,7 @@ class AppContext(QObject):
             self.database_ready.emit()
 
         def failed(exc) -> None:
-            from ..errors import report
+            from qjgb_desktop.errors import report
 
             self._opening = False
             self.failed.emit(f"无法打开数据库：{report(exc) or exc}")
@@ -233,8 +233,8 @@ class AppContext(QObject):
 
     def watch_changes(self, interval_ms: int | None = None) -> None:
         """Refresh the views when anyone else changes the database (SQLite files; see ui/watcher.py)."""
-        from .. import paths
-        from .watcher import POLL_MS, ChangeWatcher, ServerChangeWatcher
+        from qjgb_desktop import paths
+        from qjgb_desktop.ui.watcher import POLL_MS, ChangeWatcher, ServerChangeWatcher
 
         if self.db is None or self.watcher is not None:
             return
@@ -248,7 +248,7 @@ class AppContext(QObject):
         self.watcher.changed.connect(self.data_changed)
 
     def refresh_status(self, tree) -> None:
-        from ..services.status import compute_status
+        from qjgb_desktop.services.status import compute_status
 
         today = self.today()
         self.read(lambda s: compute_status(s, today, tree), self.status_ready.emit, key="status")

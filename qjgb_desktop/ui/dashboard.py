@@ -26,12 +26,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import charts
-from ..domain.status import expected_percent
-from ..qtmodels.lights import state_icon
-from ..services import chart_data as cd
-from .chart_view import ChartView, font_notice
-from .dialog_parts import date_field, picked_date, row_table
+from qjgb_desktop import charts
+from qjgb_desktop.domain.status import expected_percent
+from qjgb_desktop.qtmodels.lights import state_icon
+from qjgb_desktop.services import chart_data as cd
+from qjgb_desktop.ui.chart_view import ChartView, font_notice
+from qjgb_desktop.ui.dialog_parts import date_field, picked_date, row_table
 
 
 def first_day(years: list[int]) -> date:
@@ -104,7 +104,7 @@ class Dashboard(QWidget):
 
     def _recompute(self) -> None:
         """Lights as of another day than today: computed in the background for this tab only."""
-        from ..services.status import compute_status
+        from qjgb_desktop.services.status import compute_status
 
         day = picked_date(self.as_of)
         if self._window_snap is not None and day == self._window_snap.today:
@@ -278,7 +278,7 @@ class IndicatorPage(QWidget):
         self._rows: list[dict] = []
 
     def reload(self, tree) -> None:
-        from ..services.indicators import indicator_rows
+        from qjgb_desktop.services.indicators import indicator_rows
 
         self.ctx.read(lambda s: indicator_rows(s, None, tree), lambda rows: self._show(rows, tree.years, tree),
                       key="indicator-page")

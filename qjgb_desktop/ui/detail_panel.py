@@ -7,7 +7,7 @@ from html import escape
 
 from PySide6.QtWidgets import QTextBrowser
 
-from ..services.plan_query import ActionNode, IndicatorInfo, MeasureNode, PlanTree, TargetNode
+from qjgb_desktop.services.plan_query import ActionNode, IndicatorInfo, MeasureNode, PlanTree, TargetNode
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 MET_TEXT = {True: "✓ 达标", False: "✕ 未达标", None: "—"}

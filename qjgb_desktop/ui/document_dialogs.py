@@ -25,13 +25,13 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .dialog_parts import close_only, row_table, year_bar
-from .excel_dialogs import _busy
-from .file_dialogs import existing_folder, save_file_name
+from qjgb_desktop.ui.dialog_parts import close_only, row_table, year_bar
+from qjgb_desktop.ui.excel_dialogs import _busy
+from qjgb_desktop.ui.file_dialogs import existing_folder, save_file_name
 
 
 def _failed(window, title: str, exc: BaseException) -> None:
-    from ..errors import explain
+    from qjgb_desktop.errors import explain
 
     message = explain(exc) or (str(exc) if isinstance(exc, ValueError) else None)
     if message is None:
@@ -55,7 +55,7 @@ class ReportScopeDialog(QDialog):
 
     def __init__(self, window) -> None:
         super().__init__(window)
-        from ..domain.periods import QUARTERLY, periods_in, scheme_of
+        from qjgb_desktop.domain.periods import QUARTERLY, periods_in, scheme_of
 
         self.setObjectName("reportScopeDialog")
         self.setWindowTitle("生成进展报告")
@@ -123,7 +123,7 @@ def generate_report(window, scope: dict | None = None, out: str | None = None) -
     sessions, today = ctx.db.sessions, ctx.today()
 
     def job():
-        from ..services.word_report import build_progress_report
+        from qjgb_desktop.services.word_report import build_progress_report
 
         with sessions() as s:
             return build_progress_report(s, path, today=today, **scope)
@@ -143,7 +143,7 @@ class NoticeDialog(QDialog):
 
     def __init__(self, window) -> None:
         super().__init__(window)
-        from ..services.status_core import follow_ups
+        from qjgb_desktop.services.status_core import follow_ups
 
         self.setObjectName("noticeDialog")
         self.setWindowTitle("生成督办通知单")
@@ -194,7 +194,7 @@ def generate_notices(window, department: str | None = None, folder: str | None =
     sessions, today, user = ctx.db.sessions, ctx.today(), ctx.user
 
     def job():
-        from ..services.word_notice import issue_notices, write_notices
+        from qjgb_desktop.services.word_notice import issue_notices, write_notices
 
         if register:  # numbered, written and entered in the 发文登记 with the 交办, in one transaction
             with sessions.begin(purpose="登记督办通知单") as s:
@@ -254,7 +254,7 @@ class NoticeRegisterDialog(QDialog):
         self.reload()
 
     def _fill_years(self) -> None:
-        from ..services.supervision import list_notices
+        from qjgb_desktop.services.supervision import list_notices
 
         with self.ctx.db.sessions() as s:
             years = sorted({n.year for n in list_notices(s)}, reverse=True)
@@ -264,7 +264,7 @@ class NoticeRegisterDialog(QDialog):
         self.year.setCurrentIndex(1 if years else 0)  # the latest year first
 
     def reload(self) -> None:
-        from ..services.supervision import list_notices
+        from qjgb_desktop.services.supervision import list_notices
 
         with self.ctx.db.sessions() as s:
             notices = list_notices(s, self.year.currentData())

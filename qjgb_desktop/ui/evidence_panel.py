@@ -28,13 +28,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import UserError
-from ..qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
-from ..qtmodels.rows import refill_keeping_place, selected_record
-from ..services.plan_query import MeasureNode, TargetNode
-from ..store.blobs import BlobStore
-from .dialog_parts import row_table
-from .file_dialogs import open_file_names, save_file_name
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.qtmodels.evidence import COL_NOTE, COL_TARGET, THUMB, EvidenceTableModel, load_thumbnail
+from qjgb_desktop.qtmodels.rows import refill_keeping_place, selected_record
+from qjgb_desktop.services.plan_query import MeasureNode, TargetNode
+from qjgb_desktop.store.blobs import BlobStore
+from qjgb_desktop.ui.dialog_parts import row_table
+from qjgb_desktop.ui.file_dialogs import open_file_names, save_file_name
 
 
 def local_files(mime) -> list[Path]:
@@ -139,7 +139,7 @@ class EvidencePanel(QWidget):
         wanted = self.model.wanted_thumbnails()
         if not wanted:
             return  # (and the window's first paint stays free of SQLAlchemy)
-        from ..services.evidence import blob_store
+        from qjgb_desktop.services.evidence import blob_store
 
         store = blob_store()  # files here, or chunks on the server (small images only: THUMB_MAX_BYTES)
         for sha, _size in wanted:
@@ -177,7 +177,7 @@ class EvidencePanel(QWidget):
     def attach_files(self, files: list[Path], target: TargetNode, note: str | None = None,
                      report_id: int | None = None) -> None:
         """Copy the files in the background with a progress dialog; all or nothing."""
-        from ..services import evidence as ev
+        from qjgb_desktop.services import evidence as ev
 
         if self.ctx.db is None:
             return
@@ -220,7 +220,7 @@ class EvidencePanel(QWidget):
     def _copy_out(self, item) -> tuple[Path, str]:
         """(copy, open policy): a copy in a private temporary folder (the stored file keeps its hash), under the
         original name when that is safe to open, else with an inert suffix."""
-        from ..services.evidence import viewer_copy
+        from qjgb_desktop.services.evidence import viewer_copy
 
         return viewer_copy(item.sha256, item.original_name, self._open_copies / str(item.id))
 
@@ -229,7 +229,7 @@ class EvidencePanel(QWidget):
         shutil.rmtree(self._open_copies, ignore_errors=True)
 
     def open_item(self, item) -> None:
-        from ..services.evidence import OPEN
+        from qjgb_desktop.services.evidence import OPEN
 
         try:
             copy, policy = self._copy_out(item)
@@ -243,7 +243,7 @@ class EvidencePanel(QWidget):
 
     def confirm_show_only(self, item) -> bool:
         """The warning for a file that is not opened directly; True when the user wants it shown in its folder."""
-        from ..services.evidence import BLOCKED_SUFFIX, file_extension
+        from qjgb_desktop.services.evidence import BLOCKED_SUFFIX, file_extension
 
         ext = file_extension(item.original_name)
         kind = f"“.{ext}”类型的文件" if ext else "没有扩展名的文件"
@@ -269,13 +269,13 @@ class EvidencePanel(QWidget):
             QMessageBox.warning(self, "无法显示", str(exc))
 
     def save_copy(self, item) -> Path | None:
-        from ..services.files import write_atomically
+        from qjgb_desktop.services.files import write_atomically
 
         name = save_file_name(self, "evidence-copy", "另存佐证材料", item.original_name)
         if not name:
             return None
         try:
-            from ..services.evidence import save_content
+            from qjgb_desktop.services.evidence import save_content
 
             write_atomically(Path(name), lambda p: save_content(item.sha256, p))
         except OSError as exc:
@@ -284,7 +284,7 @@ class EvidencePanel(QWidget):
         return Path(name)
 
     def remove_item(self, item) -> bool:
-        from ..services import evidence as ev
+        from qjgb_desktop.services import evidence as ev
 
         reason, ok = QInputDialog.getText(self, "移除佐证材料", f"移除“{item.original_name}”。\n"
                                           "记录会保留在留痕中，文件在管理员清理前仍保存。\n移除原因：")
@@ -299,7 +299,7 @@ class EvidencePanel(QWidget):
 
     def export_pack(self) -> None:
         """Inspection pack of the selected measure, its action, or one of its departments."""
-        from ..services import evidence as ev
+        from qjgb_desktop.services import evidence as ev
 
         node = self._node
         measure = node.measure if isinstance(node, TargetNode) else node

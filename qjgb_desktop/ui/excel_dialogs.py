@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .file_dialogs import existing_folder, open_file_names, save_file_name
+from qjgb_desktop.ui.file_dialogs import existing_folder, open_file_names, save_file_name
 
 RowRole = Qt.ItemDataRole.UserRole + 1
 
@@ -42,7 +42,7 @@ def _busy(parent, text: str) -> QProgressDialog:
 
 
 def export_excel(window, out: str | None = None) -> None:
-    from ..services.excel_export import export_workbook
+    from qjgb_desktop.services.excel_export import export_workbook
 
     ctx = window.ctx
     if out is None:
@@ -67,7 +67,7 @@ class TemplateDialog(QDialog):
 
     def __init__(self, window) -> None:
         super().__init__(window)
-        from ..domain.periods import periods_in
+        from qjgb_desktop.domain.periods import periods_in
 
         self.setWindowTitle("下发填报模板")
         snap = window.model.status()
@@ -91,7 +91,7 @@ class TemplateDialog(QDialog):
 
 
 def send_templates(window, period: str, department: str | None, out: str) -> None:
-    from ..services.excel_template import write_template, write_templates
+    from qjgb_desktop.services.excel_template import write_template, write_templates
 
     ctx = window.ctx
     busy = _busy(window, "正在生成模板…")
@@ -129,7 +129,7 @@ class _KindFilter(QSortFilterProxyModel):
         self.kinds: set[str] | None = None
 
     def set_kinds(self, kinds: set[str] | None) -> None:
-        from ..qtmodels.rows import filter_change
+        from qjgb_desktop.qtmodels.rows import filter_change
 
         with filter_change(self, rows_only=True):
             self.kinds = kinds
@@ -156,7 +156,7 @@ class ImportDialog(QDialog):
 
     def __init__(self, window, previews: list) -> None:
         super().__init__(window)
-        from ..services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
+        from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
 
         self.kinds = {"default": {NEW, CHANGED, UNCHANGED, ERROR}, "errors": {ERROR}, "writes": {NEW, CHANGED},
                       "all": None}
@@ -248,7 +248,7 @@ class ImportDialog(QDialog):
         self.summary.setText(self._summary_text())
 
     def _summary_text(self) -> str:
-        from ..services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
+        from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
 
         kinds = (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)
         by_department: dict[str, dict[str, int]] = {}
@@ -300,7 +300,7 @@ class ImportDialog(QDialog):
 
     def sent_back(self) -> dict:
         """(preview → rows) not imported: errors, and rows the reviewer unticked."""
-        from ..services.excel_import import ERROR
+        from qjgb_desktop.services.excel_import import ERROR
 
         out: dict = {}
         for i in range(self.model.rowCount()):
@@ -313,7 +313,7 @@ class ImportDialog(QDialog):
         return out
 
     def commit(self) -> None:
-        from ..services.excel_import import commit
+        from qjgb_desktop.services.excel_import import commit
 
         rejected = {(p.file.name, r.sheet, r.row) for p, rows in self.sent_back().values() for r in rows}
         ctx = self.window_.ctx
@@ -329,7 +329,7 @@ class ImportDialog(QDialog):
         self.summary.setText(self.summary.text() + "\n已导入。")
 
     def make_returns(self, folder: str | None = None) -> list[Path]:
-        from ..services.excel_import import write_returns
+        from qjgb_desktop.services.excel_import import write_returns
 
         groups = [g for g in self.sent_back().values() if not g[0].errors]
         if not groups:
@@ -345,7 +345,7 @@ class ImportDialog(QDialog):
 
 
 def import_returns(window, files: list[str] | None = None):
-    from ..services.excel_import import read_return
+    from qjgb_desktop.services.excel_import import read_return
 
     ctx = window.ctx
     if files is None:

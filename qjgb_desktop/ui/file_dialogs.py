@@ -23,7 +23,7 @@ def _settings(parent: QWidget | None, settings: QSettings | None) -> QSettings:
         if getattr(ctx, "settings", None) is not None:
             return ctx.settings
         widget = widget.parentWidget()
-    from .. import paths
+    from qjgb_desktop import paths
 
     return QSettings(str(paths.data_dir() / "ui.ini"), QSettings.Format.IniFormat)
 

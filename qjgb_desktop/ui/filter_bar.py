@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
-from ..qtmodels.plan_filter import ROLE_ANY, ROLE_COOPERATING, ROLE_LEAD
+from qjgb_desktop.qtmodels.plan_filter import ROLE_ANY, ROLE_COOPERATING, ROLE_LEAD
 
 ROLE_CHOICES = ((ROLE_ANY, "牵头或配合"), (ROLE_LEAD, "仅牵头"), (ROLE_COOPERATING, "仅配合"))
 

@@ -6,8 +6,8 @@ from datetime import date
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLineEdit, QVBoxLayout
 
-from ..services.plan_query import MeasureNode
-from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, save_cancel
+from qjgb_desktop.services.plan_query import MeasureNode
+from qjgb_desktop.ui.dialog_parts import GuardedDialog, date_field, error_banner, picked_date, save_cancel
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 
@@ -49,8 +49,8 @@ class IndicatorValueDialog(GuardedDialog):
         return self.indicator.currentIndex(), self.value.text(), picked_date(self.as_of), self.note.text()
 
     def accept(self) -> None:
-        from ..errors import UserError
-        from ..services.progress import ProgressError
+        from qjgb_desktop.errors import UserError
+        from qjgb_desktop.services.progress import ProgressError
 
         try:
             self._submit(self.indicator.currentData(), self.value.text(), picked_date(self.as_of), self.note.text())

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from .dialog_parts import error_banner
+from qjgb_desktop.ui.dialog_parts import error_banner
 
 
 class LoginDialog(QDialog):
@@ -68,7 +68,7 @@ class LoginDialog(QDialog):
         field.setFocus()
 
     def accept(self) -> None:
-        from ..services.accounts import login
+        from qjgb_desktop.services.accounts import login
 
         if self.checking:
             return
@@ -97,7 +97,7 @@ class LoginDialog(QDialog):
         super().accept()
 
     def _not_logged_in(self, exc: Exception) -> None:
-        from ..errors import UserError, report
+        from qjgb_desktop.errors import UserError, report
 
         self._checking(False)
         if isinstance(exc, UserError):  # wrong password, unknown name, disabled account: the name stays, the password goes

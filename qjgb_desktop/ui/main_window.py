@@ -21,11 +21,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from .. import __version__
-from ..domain.status import STATES
-from ..errors import UserError
-from ..qtmodels.plan_filter import PlanFilterProxy
-from ..qtmodels.plan_tree import (
+from qjgb_desktop import __version__
+from qjgb_desktop.domain.status import STATES
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.qtmodels.plan_filter import PlanFilterProxy
+from qjgb_desktop.qtmodels.plan_tree import (
     COL_EVIDENCE,
     COL_LAST,
     COL_LEAD,
@@ -36,19 +36,19 @@ from ..qtmodels.plan_tree import (
     NodeRole,
     PlanTreeModel,
 )
-from ..services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
-from . import view_state
-from .assessment_panel import AssessmentPanel
-from .calendar_panel import CalendarPanel
-from .context import AppContext
-from .detail_panel import DetailPanel
-from .evidence_panel import EvidencePanel
-from .filter_bar import FilterBar
-from .lazy_tab import LazyTab
-from .plan_view import NameDelegate, PlanTreeView, StateDelegate
-from .reports_panel import ReportsPanel
-from .supervision import DepartmentView, FollowUpView
-from .supervision_items import SupervisionItemsPanel
+from qjgb_desktop.services.plan_query import MeasureNode, PlanTree, TargetNode, departments_by_load
+from qjgb_desktop.ui import view_state
+from qjgb_desktop.ui.assessment_panel import AssessmentPanel
+from qjgb_desktop.ui.calendar_panel import CalendarPanel
+from qjgb_desktop.ui.context import AppContext
+from qjgb_desktop.ui.detail_panel import DetailPanel
+from qjgb_desktop.ui.evidence_panel import EvidencePanel
+from qjgb_desktop.ui.filter_bar import FilterBar
+from qjgb_desktop.ui.lazy_tab import LazyTab
+from qjgb_desktop.ui.plan_view import NameDelegate, PlanTreeView, StateDelegate
+from qjgb_desktop.ui.reports_panel import ReportsPanel
+from qjgb_desktop.ui.supervision import DepartmentView, FollowUpView
+from qjgb_desktop.ui.supervision_items import SupervisionItemsPanel
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
 # Splitters as remembered; "2": the layout whose right pane no longer holds the tree narrow starts afresh.
@@ -295,7 +295,7 @@ class MainWindow(QMainWindow):
         self.ctx.refresh_status(self.model.tree())
         self._load_selection_data()
         self.ctx.watch_changes()  # others' changes to the same database refresh the views in place
-        from ..services.database import sweep_leftovers
+        from qjgb_desktop.services.database import sweep_leftovers
 
         self.ctx.workers.run(lambda: sweep_leftovers(self._data_dir), lambda _n: None, lambda _e: None)
 
@@ -350,9 +350,9 @@ class MainWindow(QMainWindow):
             self.reports.set_reports([], None, can_add=isinstance(node, (MeasureNode, TargetNode)))
             self.evidence.set_node(node, [], self._target_for_entry())
             return
-        from ..services.evidence import list_evidence
-        from ..services.indicators import indicator_rows
-        from ..services.progress import list_reports
+        from qjgb_desktop.services.evidence import list_evidence
+        from qjgb_desktop.services.indicators import indicator_rows
+        from qjgb_desktop.services.progress import list_reports
 
         measure = node if isinstance(node, MeasureNode) else node.measure
         tree = self.model.tree()
@@ -382,7 +382,7 @@ class MainWindow(QMainWindow):
 
     # -- charts (matplotlib is imported when one of these is first shown) ---------------------------------
     def _make_dashboard(self):
-        from .dashboard import Dashboard
+        from qjgb_desktop.ui.dashboard import Dashboard
 
         board = Dashboard(self.ctx)
         board.action_clicked.connect(self.select_action)
@@ -393,7 +393,7 @@ class MainWindow(QMainWindow):
         return board
 
     def _make_indicator_page(self):
-        from .dashboard import IndicatorPage
+        from qjgb_desktop.ui.dashboard import IndicatorPage
 
         page = IndicatorPage(self.ctx)
         if self.ctx.db is not None:
@@ -401,7 +401,7 @@ class MainWindow(QMainWindow):
         return page
 
     def _make_indicator_chart(self):
-        from .dashboard import IndicatorChart
+        from qjgb_desktop.ui.dashboard import IndicatorChart
 
         chart = IndicatorChart()
         if self._indicator_rows is not None:
@@ -442,10 +442,10 @@ class MainWindow(QMainWindow):
         return None
 
     def _report_form(self, target: TargetNode, base=None):
-        from ..domain.periods import periods_in
-        from ..services import progress as svc
-        from ..services.settings import load_settings
-        from .report_form import ReportForm
+        from qjgb_desktop.domain.periods import periods_in
+        from qjgb_desktop.services import progress as svc
+        from qjgb_desktop.services.settings import load_settings
+        from qjgb_desktop.ui.report_form import ReportForm
 
         with self.ctx.db.sessions() as s:
             d = svc.form_defaults(s, target.id, self.ctx.today(), self.ctx.user)
@@ -495,8 +495,8 @@ class MainWindow(QMainWindow):
 
     def enter_indicator_value(self):
         """The selected measure's (or target's) indicator values, entered on their own."""
-        from ..services import progress as svc
-        from .indicator_dialog import IndicatorValueDialog
+        from qjgb_desktop.services import progress as svc
+        from qjgb_desktop.ui.indicator_dialog import IndicatorValueDialog
 
         node = self.current_node()
         measure = node.measure if isinstance(node, TargetNode) else node
@@ -512,7 +512,7 @@ class MainWindow(QMainWindow):
         return dialog
 
     def delete_report(self, report) -> bool:
-        from ..services import progress as svc
+        from qjgb_desktop.services import progress as svc
 
         reason, ok = QInputDialog.getText(
             self, "删除报告", f"删除报告 #{report.id}（措施{report.measure_no}·{report.year}年 {report.period}）。\n"
@@ -527,8 +527,8 @@ class MainWindow(QMainWindow):
         return True
 
     def show_history(self, report):
-        from ..services.progress import report_history
-        from .reports_panel import HistoryDialog
+        from qjgb_desktop.services.progress import report_history
+        from qjgb_desktop.ui.reports_panel import HistoryDialog
 
         with self.ctx.db.sessions() as s:
             revisions = report_history(s, report.series_id)
@@ -542,7 +542,7 @@ class MainWindow(QMainWindow):
 
     # -- periods and settings --------------------------------------------------------------------
     def close_period(self) -> None:
-        from ..services import progress as svc
+        from qjgb_desktop.services import progress as svc
 
         snap = self.model.status()
         current = snap.period.code if snap else ""
@@ -559,7 +559,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"已关闭填报周期 {code.upper()}", 8000)
 
     def reopen_period(self) -> None:
-        from ..services import progress as svc
+        from qjgb_desktop.services import progress as svc
 
         with self.ctx.db.sessions() as s:
             closed = sorted(svc.closed_periods(s))
@@ -580,7 +580,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"已重新开放填报周期 {code}", 8000)
 
     def purge_evidence(self) -> None:
-        from ..services import evidence as ev
+        from qjgb_desktop.services import evidence as ev
 
         answer = QMessageBox.question(self, "清理佐证文件", "将永久删除所有已移除、且不再被任何佐证材料使用的存储文件。\n"
                                       "记录和留痕保留。此操作仅限管理员，且不能撤销。继续吗？")
@@ -594,7 +594,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"已删除 {len(gone)} 个不再使用的存储文件", 8000)
 
     def edit_settings(self):
-        from .settings_dialog import SettingsDialog
+        from qjgb_desktop.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self.ctx, self)
         dialog.accepted.connect(self._update_context_label)
@@ -603,17 +603,17 @@ class MainWindow(QMainWindow):
 
     # -- accounts (ui/accounts_dialog) ------------------------------------------------------------
     def switch_account(self):
-        from . import accounts_dialog
+        from qjgb_desktop.ui import accounts_dialog
 
         return accounts_dialog.switch_account(self)
 
     def manage_accounts(self):
-        from . import accounts_dialog
+        from qjgb_desktop.ui import accounts_dialog
 
         return accounts_dialog.manage_accounts(self)
 
     def change_own_password(self):
-        from . import accounts_dialog
+        from qjgb_desktop.ui import accounts_dialog
 
         return accounts_dialog.change_own_password(self)
 
@@ -730,7 +730,7 @@ class MainWindow(QMainWindow):
 
     def _excel(self, name: str):
         """Excel actions live in ui/excel_dialogs (openpyxl is imported only when one is used)."""
-        from . import excel_dialogs
+        from qjgb_desktop.ui import excel_dialogs
 
         if self.ctx.db is None:
             self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
@@ -739,7 +739,7 @@ class MainWindow(QMainWindow):
 
     def _document(self, name: str):
         """Word documents live in ui/document_dialogs (python-docx is imported only when one is made)."""
-        from . import document_dialogs
+        from qjgb_desktop.ui import document_dialogs
 
         if self.ctx.db is None:
             self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)

@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
     QTreeView,
 )
 
-from ..qtmodels.plan_tree import KIND_TARGET, KindRole, YearLabelRole
-from .evidence_panel import local_files
+from qjgb_desktop.qtmodels.plan_tree import KIND_TARGET, KindRole, YearLabelRole
+from qjgb_desktop.ui.evidence_panel import local_files
 
 NAME_MIN_CHARS = 12  # characters of a measure's title always visible
 

@@ -32,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.status import R_DONE, R_NOT_BEGUN, REPORT_STATUSES
-from ..domain.validation import ReportInput
-from ..services.plan_query import TargetNode
-from .dialog_parts import (
+from qjgb_desktop.domain.status import R_DONE, R_NOT_BEGUN, REPORT_STATUSES
+from qjgb_desktop.domain.validation import ReportInput
+from qjgb_desktop.services.plan_query import TargetNode
+from qjgb_desktop.ui.dialog_parts import (
     BoundedSpinBox,
     GuardedDialog,
     NumberField,
@@ -266,8 +266,8 @@ class ReportForm(GuardedDialog):
             widget.setStyleSheet(ERROR_STYLE if name in fields else "")
 
     def accept(self) -> None:
-        from ..errors import UserError
-        from ..services.progress import ProgressError, ReportConflict, ValidationFailed
+        from qjgb_desktop.errors import UserError
+        from qjgb_desktop.services.progress import ProgressError, ReportConflict, ValidationFailed
 
         self._commit_cell()
         refused = self.percent_field.problem()
@@ -289,14 +289,14 @@ class ReportForm(GuardedDialog):
         super().accept()
 
     def _show_conflict(self, conflict, mine) -> None:
-        from .conflict_dialog import ConflictDialog
+        from qjgb_desktop.ui.conflict_dialog import ConflictDialog
 
         self.conflict = ConflictDialog(conflict, mine, self)
         self.conflict.finished.connect(lambda _r: self._after_conflict(conflict))
         self.conflict.open()
 
     def _after_conflict(self, conflict) -> None:
-        from .conflict_dialog import MINE, THEIRS
+        from qjgb_desktop.ui.conflict_dialog import MINE, THEIRS
 
         choice, self.conflict = self.conflict.choice, None
         current = conflict.current

@@ -15,9 +15,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
-from ..qtmodels.rows import refill_keeping_place, selected_record
-from .dialog_parts import close_only, row_table
+from qjgb_desktop.qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
+from qjgb_desktop.qtmodels.rows import refill_keeping_place, selected_record
+from qjgb_desktop.ui.dialog_parts import close_only, row_table
 
 # 年度 周期 填报日期 填报部门 填报人 状态 完成度 工作进展 版本
 COLUMN_WIDTHS = (40, 58, 82, 92, 58, 62, 52, 200, 96)
@@ -83,7 +83,7 @@ class ReportsPanel(QWidget):
         """Files dropped on a report row become evidence of that report."""
         from PySide6.QtCore import QEvent
 
-        from .evidence_panel import local_files
+        from qjgb_desktop.ui.evidence_panel import local_files
 
         if obj is self.table.viewport() and event.type() in (QEvent.Type.DragEnter, QEvent.Type.DragMove,
                                                              QEvent.Type.Drop):

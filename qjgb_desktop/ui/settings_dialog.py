@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..domain.periods import SCHEMES
-from ..errors import UserError
-from .dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
+from qjgb_desktop.domain.periods import SCHEMES
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.ui.dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
 
 
 def _margin_box(value: float, name: str) -> BoundedDoubleSpinBox:
@@ -46,7 +46,7 @@ def _department_box(ctx) -> QComboBox:
     box.setEditable(True)
     box.addItem("")
     if ctx.db is not None:
-        from ..services.plan_query import plan_tree
+        from qjgb_desktop.services.plan_query import plan_tree
 
         with ctx.db.sessions() as s:
             box.addItems(plan_tree(s).departments)
@@ -107,7 +107,7 @@ class UserDialog(GuardedDialog):
 class SettingsDialog(GuardedDialog):
     def __init__(self, ctx, parent=None) -> None:
         super().__init__(parent)
-        from ..services.settings import load_settings
+        from qjgb_desktop.services.settings import load_settings
 
         self.ctx = ctx
         self.setWindowTitle("用户与预警设置")
@@ -141,7 +141,7 @@ class SettingsDialog(GuardedDialog):
         self.notice_prefix.setMaxLength(20)
         self.notice_prefix.setPlaceholderText("如：延教督（文号为 延教督〔2026〕1号）")
         self.overrides.setPlaceholderText("如 2026Q4=2027-01-15，多个用逗号分开；不填则都按天数计算")
-        from ..services.assessment import LABELS
+        from qjgb_desktop.services.assessment import LABELS
 
         self.weights = {key: _count_box(current.weights[key], 0, 100, "", f"weight_{key}") for key in LABELS}
         self.numbers = [NumberField(self.green, "正常阈值"), NumberField(self.yellow, "关注阈值"),
@@ -190,7 +190,7 @@ class SettingsDialog(GuardedDialog):
         """The 另定 field as {period: date}; periods removed from it go back to the rule (None)."""
         import re
 
-        from ..services.settings import SettingError
+        from qjgb_desktop.services.settings import SettingError
 
         out: dict[str, date | None] = {}
         for part in filter(None, (p.strip() for p in re.split(r"[,，;；\s]+", self.overrides.text()))):
@@ -202,7 +202,7 @@ class SettingsDialog(GuardedDialog):
         return out
 
     def accept(self) -> None:
-        from ..services.settings import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
+        from qjgb_desktop.services.settings import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
 
         refused = [p for p in (n.problem() for n in self.numbers) if p]
         if refused or not self.user.text().strip():
@@ -212,7 +212,7 @@ class SettingsDialog(GuardedDialog):
         self.ctx.set_user(self.user.text(), self.department.currentText())
         actor = self.ctx.user
 
-        from ..services import settings as svc
+        from qjgb_desktop.services import settings as svc
 
         def save(session) -> None:
             set_thresholds(session, self.green.value(), self.yellow.value(), actor)

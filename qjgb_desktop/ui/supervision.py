@@ -20,8 +20,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..qtmodels.lights import state_icon
-from .dialog_parts import year_bar
+from qjgb_desktop.qtmodels.lights import state_icon
+from qjgb_desktop.ui.dialog_parts import year_bar
 
 TargetIdRole = Qt.ItemDataRole.UserRole + 1
 DepartmentRole = Qt.ItemDataRole.UserRole + 2
@@ -84,7 +84,7 @@ class FollowUpView(QWidget):
 
     def set_snapshot(self, snap) -> int:
         """Show what needs chasing; returns how many targets that is."""
-        from ..services.status_core import follow_ups
+        from qjgb_desktop.services.status_core import follow_ups
 
         groups = follow_ups(snap)
         self.model.removeRows(0, self.model.rowCount())
@@ -181,8 +181,8 @@ class DepartmentView(QWidget):
         return self.year.currentData() or self._snap.year
 
     def _refill(self) -> None:
-        from ..services.chart_data import department_rollups
-        from ..services.plan_query import departments_by_load
+        from qjgb_desktop.services.chart_data import department_rollups
+        from qjgb_desktop.services.plan_query import departments_by_load
 
         snap = self._snap
         if snap is None:
@@ -246,7 +246,7 @@ class DepartmentView(QWidget):
         return index.siblingAtColumn(0).data(DepartmentRole) if index.isValid() else None
 
     def _show_department(self, row: int) -> None:
-        from ..services.status_core import department_targets
+        from qjgb_desktop.services.status_core import department_targets
 
         self.targets_model.removeRows(0, self.targets_model.rowCount())
         if self._snap is None or row < 0:

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..errors import UserError
-from .dialog_parts import GuardedDialog, date_field, error_banner, picked_date, row_table, save_cancel
+from qjgb_desktop.errors import UserError
+from qjgb_desktop.ui.dialog_parts import GuardedDialog, date_field, error_banner, picked_date, row_table, save_cancel
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 11
 TargetIdRole = Qt.ItemDataRole.UserRole + 12
@@ -126,7 +126,7 @@ class SupervisionItemsPanel(QWidget):
         self._show_selected()
 
     def show_notice_register(self):
-        from .document_dialogs import show_notice_register
+        from qjgb_desktop.ui.document_dialogs import show_notice_register
 
         return show_notice_register(self, self.ctx)
 
@@ -148,7 +148,7 @@ class SupervisionItemsPanel(QWidget):
     def reload(self) -> None:
         if self.ctx.db is None:
             return
-        from ..services.supervision import list_items
+        from qjgb_desktop.services.supervision import list_items
 
         today = self.ctx.today()
         if self.target_mode:
@@ -199,7 +199,7 @@ class SupervisionItemsPanel(QWidget):
         item = self.selected_item()
         allowed = ()
         if item is not None:  # (imported only then: the window's first paint stays free of SQLAlchemy)
-            from ..services.supervision import NEXT
+            from qjgb_desktop.services.supervision import NEXT
 
             allowed = NEXT.get(item.stage, ())
         for kind, button in self.buttons.items():
@@ -236,7 +236,7 @@ class SupervisionItemsPanel(QWidget):
         return dialog
 
     def open_for_all(self) -> int:
-        from ..services.supervision import open_from_follow_ups
+        from qjgb_desktop.services.supervision import open_from_follow_ups
 
         today, user = self.ctx.today(), self.ctx.user
         try:
@@ -336,7 +336,7 @@ class StepDialog(GuardedDialog):
     def _load_evidence(self) -> None:
         if self.item is None or self.item.target_id is None:
             return
-        from ..services.evidence import list_evidence
+        from qjgb_desktop.services.evidence import list_evidence
 
         with self.ctx.db.sessions() as s:
             files = list_evidence(s, target_id=self.item.target_id)
@@ -350,7 +350,7 @@ class StepDialog(GuardedDialog):
     def accept(self) -> None:
         from pathlib import Path
 
-        from ..services import supervision as svc
+        from qjgb_desktop.services import supervision as svc
 
         day, user = picked_date(self.day), self.ctx.user
         f = self.fields
@@ -386,14 +386,14 @@ class StepDialog(GuardedDialog):
 
 
 def _departments(window):
-    from ..services.plan_query import departments_by_load
+    from qjgb_desktop.services.plan_query import departments_by_load
 
     model = getattr(window, "model", None)
     return departments_by_load(model.tree() if model is not None else None)
 
 
 def _feedback_days(ctx) -> int:
-    from ..services.settings import load_settings
+    from qjgb_desktop.services.settings import load_settings
 
     with ctx.db.sessions() as s:
         return load_settings(s).feedback_days

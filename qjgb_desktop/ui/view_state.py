@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QTimer
 
-from ..qtmodels.plan_filter import ROLE_ANY
-from ..qtmodels.plan_tree import NodeRole
-from .lazy_tab import LazyTab
+from qjgb_desktop.qtmodels.plan_filter import ROLE_ANY
+from qjgb_desktop.qtmodels.plan_tree import NodeRole
+from qjgb_desktop.ui.lazy_tab import LazyTab
 
 
 def _group(window) -> str:

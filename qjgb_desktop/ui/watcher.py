@@ -66,7 +66,7 @@ class ServerChangeWatcher(QObject):
         super().__init__(parent)
         from sqlalchemy.engine import make_url
 
-        from ..store.engine import CHANGE_CHANNEL, process_mark
+        from qjgb_desktop.store.engine import CHANGE_CHANNEL, process_mark
 
         self._mark = process_mark()
         self._own_pending = 0
