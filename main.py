@@ -2,7 +2,7 @@
 
 import sys
 
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -42,10 +42,10 @@ def main() -> int:
     app = QApplication.instance() or QApplication([])
     from qjgb_desktop.app import create_main_window
     from qjgb_desktop.domain.periods import period_of
-    from qjgb_desktop.services import chart_data as cd
-    from qjgb_desktop.services.database import open_database
-    from qjgb_desktop.services.plan_query import plan_tree
-    from qjgb_desktop.services.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
+    from qjgb_desktop.services.charts import data as cd
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"
@@ -73,7 +73,7 @@ def main() -> int:
         app.processEvents()
         board = window.dashboard.content
         from qjgb_desktop.domain.validation import ReportInput
-        from qjgb_desktop.services.progress import add_report, form_defaults, target_id_for
+        from qjgb_desktop.services.progress.reports import add_report, form_defaults, target_id_for
 
         data_times, draw_times = [], []
         for run in range(args.runs):

@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select  # noqa: E402
 from qjgb_desktop import paths  # noqa: E402
 from qjgb_desktop.domain.periods import period_of  # noqa: E402
 from qjgb_desktop.domain.status import REPORT_STATUSES  # noqa: E402
-from qjgb_desktop.services.database import open_database  # noqa: E402
+from qjgb_desktop.services.safety.database import open_database  # noqa: E402
 from qjgb_desktop.store.models import (  # noqa: E402
     Indicator, IndicatorValue, MeasureDepartment, ProgressReport, YearlyTarget,
 )

@@ -47,10 +47,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from qjgb_desktop.domain.periods import period_of
-    from qjgb_desktop.services.database import open_database
-    from qjgb_desktop.services.plan_query import plan_tree
-    from qjgb_desktop.services.progress import list_reports
-    from qjgb_desktop.services.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress.reports import list_reports
+    from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:

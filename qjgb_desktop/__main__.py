@@ -1,5 +1,5 @@
 import sys
 
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 sys.exit(main())

@@ -73,7 +73,7 @@ def ui_settings():
 
 
 def load_tree(db):
-    from qjgb_desktop.services.plan_query import plan_tree
+    from qjgb_desktop.services.plan.query import plan_tree
 
     with db.sessions() as session:
         return plan_tree(session)
@@ -83,8 +83,8 @@ def create_main_window(tree, db=None, today=None, settings=None):
     """The window over a plan tree. With `db` the window uses that open database; without, start() opens it
     in the background. `today` fixes the date the lights are computed for (tests, screenshots); `settings`
     replaces the user's ui.ini (a screenshot must neither use nor change the clerk's saved view)."""
-    from qjgb_desktop.ui.context import AppContext
-    from qjgb_desktop.ui.main_window import MainWindow
+    from qjgb_desktop.ui.window.context import AppContext
+    from qjgb_desktop.ui.window.main_window import MainWindow
 
     settings = settings if settings is not None else ui_settings()
     ctx = AppContext(db=db, today=today, settings=settings)
@@ -138,11 +138,11 @@ def _open_database_or_explain():
     from PySide6.QtWidgets import QMessageBox
 
     from qjgb_desktop.errors import report
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.schema import SchemaError
 
     from qjgb_desktop.errors import DAMAGED_MARK
-    from qjgb_desktop.services.database import UnusableDatabase
+    from qjgb_desktop.services.safety.database import UnusableDatabase
 
     for attempt in range(2):
         try:
@@ -165,7 +165,7 @@ def _offer_restore(text: str) -> bool:
     from PySide6.QtWidgets import QMessageBox
 
     from qjgb_desktop.errors import report
-    from qjgb_desktop.services.backup import newest_good_backup, restore_backup
+    from qjgb_desktop.services.safety.backup import newest_good_backup, restore_backup
 
     good = newest_good_backup()
     if good is None:
@@ -227,7 +227,7 @@ def run_gui() -> int:
         return 1
     # First paint straight from a current SQLite file; otherwise (first start, migration, another database)
     # open it the full way, which creates, migrates, seeds and explains what is wrong.
-    from qjgb_desktop.services.plan_query import plan_tree_quick
+    from qjgb_desktop.services.plan.query import plan_tree_quick
 
     db = None
     tree = plan_tree_quick(paths.database_url())
@@ -240,7 +240,7 @@ def run_gui() -> int:
     if db is None:
         # The lights with the first paint: the same SQL as the full path, through sqlite3 (no SQLAlchemy yet).
         # The full path recomputes them once the database is open; until then the view is the same.
-        from qjgb_desktop.services.status_core import quick_status
+        from qjgb_desktop.services.progress.status_core import quick_status
 
         snap = quick_status(paths.database_url(), window.ctx.today(), tree)
         if snap is not None:
@@ -276,7 +276,7 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
     is open; the window is then that account's, without the login dialog."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.schema import SchemaError
 
     from qjgb_desktop.errors import report
@@ -340,7 +340,7 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
         app.processEvents()
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        from qjgb_desktop.services.files import write_atomically
+        from qjgb_desktop.store.files import write_atomically
 
         image = window.grab()
 

@@ -67,7 +67,7 @@ def _chain(exc: BaseException):
 def newest_backup_hint() -> str:
     """Names the newest backup that passes every restore check (a damaged one is passed over)."""
     try:
-        from qjgb_desktop.services.backup import newest_good_backup
+        from qjgb_desktop.services.safety.backup import newest_good_backup
 
         good = newest_good_backup()
     except Exception:  # noqa: BLE001 - a hint must never turn into a second failure

@@ -31,7 +31,7 @@ def data_dir(tmp_path, monkeypatch):
 def cli(data_dir, capsys, backend, request):
     """The command line in this process over a fresh, initialised data folder (or server database):
     run(*args) → (code, out, err)."""
-    from qjgb_desktop.cli import main
+    from qjgb_desktop.cli.entry import main
 
     if backend == "postgresql":
         request.getfixturevalue("server_url")  # QJGB_DATABASE_URL names it, for this process and its children
@@ -85,7 +85,7 @@ def server_url(request, monkeypatch):
     url = cluster.fresh_database()
     monkeypatch.setenv("QJGB_DATABASE_URL", url)
     yield url
-    from qjgb_desktop.services.evidence import close_store_for_url
+    from qjgb_desktop.services.evidence.records import close_store_for_url
 
     close_store_for_url(url)  # a store made by a command or a child of this test, not by a Database it closed
     cluster.drop(url)
@@ -93,7 +93,7 @@ def server_url(request, monkeypatch):
 
 @pytest.fixture
 def db(data_dir, backend, request):
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     url = request.getfixturevalue("server_url") if backend == "postgresql" else None
     database = open_database(url)
@@ -108,14 +108,14 @@ def source_text():
 
 @pytest.fixture(scope="session")
 def plan_record():
-    from qjgb_desktop.services.plan_load import builtin_plan_record
+    from qjgb_desktop.services.plan.load import builtin_plan_record
 
     return builtin_plan_record()
 
 
 @pytest.fixture
 def tree(db):
-    from qjgb_desktop.services.plan_query import plan_tree
+    from qjgb_desktop.services.plan.query import plan_tree
 
     with db.sessions() as session:
         return plan_tree(session)
@@ -126,7 +126,7 @@ def cheap_hashes(monkeypatch):
     """Argon2 with small parameters: tests hash many passwords (the program's own are the library's defaults)."""
     from argon2 import PasswordHasher
 
-    from qjgb_desktop.services import accounts
+    from qjgb_desktop.services.accounts import accounts
 
     monkeypatch.setattr(accounts, "HASHER", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
 

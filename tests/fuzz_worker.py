@@ -22,7 +22,7 @@ pasted), merged cells, the workbook's sheets, content types, relationships and s
 row-token cells (edited, look-alike characters, and forged with this database's key to reach the row checks),
 invisible characters (BOM, bidi marks) in input cells; zip structure (parts dropped, duplicated, renamed,
 stored, bzip2/lzma, junk); whole non-xlsx files (empty, random, CSV, HTML, OLE2, .ods, .xlsb, .docx, over 50 MB);
-and, at fixed indices (see PROBES), probes at the bounds of services/return_file.py (parts just under the size
+and, at fixed indices (see PROBES), probes at the bounds of services/collection/return_file.py (parts just under the size
 limit filled with one element repeated, one huge token, deep nesting; a renamed part; too many parts) and
 regression probes for bugs this fuzzer found.
 
@@ -1801,12 +1801,13 @@ def setup(data_dir: Path) -> Ctx:
     from sqlalchemy import func, select
 
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services import excel_template, return_file
-    from qjgb_desktop.services import progress as svc
-    from qjgb_desktop.services.database import open_database
-    from qjgb_desktop.services.excel_import import CHANGED, NEW, ImportPreview, commit, read_return
-    from qjgb_desktop.services.excel_template import Identity, row_token, write_template
-    from qjgb_desktop.services.progress import ProgressError
+    from qjgb_desktop.services.collection import templates as excel_template
+    from qjgb_desktop.services.collection import return_file
+    from qjgb_desktop.services.progress import reports as svc
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.services.collection.returns import CHANGED, NEW, ImportPreview, commit, read_return
+    from qjgb_desktop.services.collection.templates import Identity, row_token, write_template
+    from qjgb_desktop.services.progress.reports import ProgressError
     from qjgb_desktop.store.models import (Department, Indicator, IndicatorValue, ProgressReport, Setting,
                                            YearlyTarget)
 
@@ -1918,7 +1919,7 @@ def main(argv=None) -> int:
     ctx = setup(data_dir)
     ctx.no_probes = args.no_probes
     if args.part_limit:
-        from qjgb_desktop.services import return_file
+        from qjgb_desktop.services.collection import return_file
 
         return_file.MAX_PART_BYTES = ctx.max_part = args.part_limit
     setup_s = time.perf_counter() - started

@@ -16,7 +16,7 @@ os.environ["QJGB_USER"] = f"worker{seed}"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from qjgb_desktop.cli import main  # noqa: E402
+from qjgb_desktop.cli.entry import main  # noqa: E402
 
 rng = random.Random(seed)
 work = data_dir.parent / f"work{seed}"

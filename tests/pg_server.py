@@ -91,7 +91,7 @@ class Cluster:
     def fresh_database(self) -> str:
         """A new database as `qjgb init` leaves it: the schema at head and the built-in plan."""
         if not self._template_ready:
-            from qjgb_desktop.services.database import open_database
+            from qjgb_desktop.services.safety.database import open_database
 
             with self._admin() as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{TEMPLATE}"')

@@ -1,5 +1,5 @@
 """Accounts and roles: account-free until the first account, then every write checked against the account's role
-(services/access.py), on SQLite and on PostgreSQL; passwords as argon2 hashes; the command line's login."""
+(services/accounts/access.py), on SQLite and on PostgreSQL; passwords as argon2 hashes; the command line's login."""
 
 import io
 import json
@@ -11,12 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import access, accounts
-from qjgb_desktop.services import evidence as ev
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services import settings as st
-from qjgb_desktop.services import supervision as sup
-from qjgb_desktop.services.access import ADMIN, CLERK, READER, SUPERVISOR, AccessDenied
+from qjgb_desktop.services.accounts import access
+from qjgb_desktop.services.accounts import accounts
+from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.settings import record as st
+from qjgb_desktop.services.supervision import items as sup
+from qjgb_desktop.services.accounts.access import ADMIN, CLERK, READER, SUPERVISOR, AccessDenied
 from qjgb_desktop.store.models import AuditEvent, ProgressReport, UserAccount
 
 TODAY = date(2026, 7, 2)
@@ -244,7 +245,7 @@ def test_the_audit_names_the_account_and_never_holds_a_password(db):
 @pytest.fixture
 def record(db, tmp_path):
     """What the writes below act on, made before any account exists; then one account per role."""
-    from qjgb_desktop.services.excel_import import NEW, ImportPreview, RowResult
+    from qjgb_desktop.services.collection.returns import NEW, ImportPreview, RowResult
 
     scan = tmp_path / "批复.pdf"
     scan.write_bytes(b"%PDF-1.4 approval" * 40)
@@ -287,8 +288,8 @@ ENTRY, SUPERVISION, ADMIN_ONLY = {ADMIN, CLERK}, {ADMIN, SUPERVISOR}, {ADMIN}
 
 
 def write_cases(r):
-    from qjgb_desktop.services.excel_import import commit
-    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.services.collection.returns import commit
+    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
 
     day = TODAY
     return [
@@ -398,7 +399,7 @@ def test_a_department_clerk_works_only_for_their_departments(db):
 
 
 def test_an_import_is_the_supervisors_and_writes_the_departments_rows(db, record):
-    from qjgb_desktop.services.excel_import import commit
+    from qjgb_desktop.services.collection.returns import commit
 
     summary = write(db, lambda s: commit(s, [record["preview"]()], "督导乙", TODAY))
     assert summary.reports_added + summary.reports_corrected == 1
@@ -409,7 +410,7 @@ def test_an_import_is_the_supervisors_and_writes_the_departments_rows(db, record
 
 
 def test_the_builtin_plan_is_still_seeded_into_an_empty_database(db):
-    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
 
     add_account(db, "王老师", "张敏", ADMIN)
     with pytest.raises(AccessDenied, match="“system”不是本系统的账户"):  # a plan exists: no longer a seeding
@@ -419,7 +420,7 @@ def test_the_builtin_plan_is_still_seeded_into_an_empty_database(db):
 # -- the command line -------------------------------------------------------------------------------------------
 
 def test_cli_roles_are_the_services_roles():
-    from qjgb_desktop import cli_accounts
+    from qjgb_desktop.cli import accounts as cli_accounts
 
     assert cli_accounts.ROLES == access.ROLES
 
@@ -433,7 +434,7 @@ def stdin(monkeypatch):
 
 
 def test_cli_accounts_and_the_login_of_every_command(cli, stdin, monkeypatch, tmp_path, capsys):
-    from qjgb_desktop import cli_accounts
+    from qjgb_desktop.cli import accounts as cli_accounts
 
     monkeypatch.delenv("QJGB_PASSWORD", raising=False)
     monkeypatch.delenv("QJGB_USER", raising=False)
@@ -460,7 +461,7 @@ def test_cli_accounts_and_the_login_of_every_command(cli, stdin, monkeypatch, tm
     code, out, err = cli("status", user="没有此人")
     assert code == 1 and "账户或密码不正确" in err
     assert cli("status", user="张敏")[0] == 0
-    from qjgb_desktop.cli import main
+    from qjgb_desktop.cli.entry import main
 
     assert main(["status"]) == 1 and "--user" in capsys.readouterr().err
     monkeypatch.setenv("QJGB_USER", "张敏")

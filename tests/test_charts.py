@@ -8,11 +8,11 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 
 from gui_helpers import settle
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import chart_data as cd
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.status import compute_status
+from qjgb_desktop.services.charts import data as cd
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.progress.status import compute_status
 
 TODAY = date(2026, 7, 2)
 
@@ -72,7 +72,7 @@ def test_indicator_series_reads_the_direction(db):
         age = svc.find_indicator(s, 12, "平均年龄")
         svc.set_indicator_value(s, age.id, 49.8, date(2025, 12, 1), "clerk", TODAY)
         svc.set_indicator_value(s, age.id, 49.1, date(2026, 6, 1), "clerk", TODAY)
-    from qjgb_desktop.services.indicators import indicator_rows
+    from qjgb_desktop.services.progress.indicators import indicator_rows
 
     with db.sessions() as s:
         row = next(r for r in indicator_rows(s, 12) if r["name"] == "校科级干部平均年龄")
@@ -187,7 +187,7 @@ def test_clicking_a_department_filters_the_plan_and_hover_shows_values(qtbot, wi
     assert window.visible_measure_numbers() == [16]
     from matplotlib.backend_bases import MouseEvent
 
-    from qjgb_desktop import charts
+    from qjgb_desktop.services.charts import figures as charts
 
     event = MouseEvent("motion_notify_event", view.canvas, x, y)
     assert charts.hover_text(view.figure, event).startswith("区科信局：0%")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, measures
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 
 def run(*args, env=None, check=False):

@@ -8,9 +8,9 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from qjgb_desktop.services import evidence as ev
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.settings import add_admin, set_max_evidence_mb
+from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.settings.record import add_admin, set_max_evidence_mb
 from qjgb_desktop.store.blobs import BlobStore, safe_file_name
 from qjgb_desktop.store.models import Evidence, EvidenceFile
 

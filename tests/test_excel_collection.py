@@ -9,12 +9,12 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
-from qjgb_desktop.services.excel_template import write_template, write_templates
-from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.templates import write_template, write_templates
+from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.store.models import ProgressReport
 from test_excel_roundtrip import fill, row_of
 

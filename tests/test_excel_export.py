@@ -6,10 +6,10 @@ import pytest
 from openpyxl import load_workbook
 
 from conftest import measures
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.excel_export import export_workbook
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.collection.export import export_workbook
 
 TODAY = date(2026, 7, 2)
 
@@ -101,7 +101,7 @@ def test_cli_export(data_dir, tmp_path, capsys):
 
 def test_supervision_items_and_the_assessment_in_the_workbook(db, tmp_path):
     """Each 督办 item with its whole history; each department's score with its components and its records."""
-    from qjgb_desktop.services import supervision
+    from qjgb_desktop.services.supervision import items as supervision
 
     with db.sessions.begin() as s:
         tid = svc.target_id_for(s, 13, 2026)

@@ -13,10 +13,10 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import range_boundaries
 
 from qjgb_desktop.domain.validation import MAX_TEXT, ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services import xlsx_layout as layout
-from qjgb_desktop.services.excel_export import PAGE_UNITS, annex_widths, export_workbook
-from qjgb_desktop.services.xlsx_layout import (
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.collection import xlsx_layout as layout
+from qjgb_desktop.services.collection.export import PAGE_UNITS, annex_widths, export_workbook
+from qjgb_desktop.services.collection.xlsx_layout import (
     CONTINUED, MAX_ROW_PT, RowFitter, fit_row_heights, lines_height, max_lines, row_height, split_row, split_text,
     text_lines,
 )
@@ -184,7 +184,7 @@ def test_no_openpyxl_at_import():
     import subprocess
     import sys
 
-    code = "import sys; import qjgb_desktop.services.xlsx_layout; print('openpyxl' in sys.modules)"
+    code = "import sys; import qjgb_desktop.services.collection.xlsx_layout; print('openpyxl' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
     assert layout.LINE_PT >= 16

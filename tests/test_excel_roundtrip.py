@@ -7,10 +7,10 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
 
-from qjgb_desktop.cli import main
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.excel_import import CHANGED, ERROR, NEW, UNCHANGED, commit, read_return
-from qjgb_desktop.services.excel_template import write_template
+from qjgb_desktop.cli.entry import main
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.collection.returns import CHANGED, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.templates import write_template
 from qjgb_desktop.store.models import ImportBatch, IndicatorValue, ProgressReport
 
 TODAY = date(2026, 7, 2)

@@ -4,7 +4,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from qjgb_desktop.app import create_main_window, load_tree
-from qjgb_desktop.services.plan_query import MeasureNode, TargetNode
+from qjgb_desktop.services.plan.query import MeasureNode, TargetNode
 
 pytestmark = pytest.mark.gui
 

@@ -8,8 +8,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
-from qjgb_desktop.services import accounts
-from qjgb_desktop.services.access import ADMIN, CLERK, READER
+from qjgb_desktop.services.accounts import accounts
+from qjgb_desktop.services.accounts.access import ADMIN, CLERK, READER
 from qjgb_desktop.store.models import AuditEvent
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("cheap_hashes", "no_dialogs_left_open")]

@@ -11,12 +11,13 @@ from PySide6.QtWidgets import QApplication, QStyle
 from sqlalchemy import update
 
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress, supervision
-from qjgb_desktop.services.plan_query import plan_tree
+from qjgb_desktop.services.progress import reports as progress
+from qjgb_desktop.services.supervision import items as supervision
+from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.store.models import ProgressReport
-from qjgb_desktop.ui.assessment_panel import AssessmentPanel, ScoreSortProxy, SortRole
-from qjgb_desktop.ui.calendar_panel import CalendarPanel
-from qjgb_desktop.ui.context import AppContext
+from qjgb_desktop.ui.supervision.assessment_panel import AssessmentPanel, ScoreSortProxy, SortRole
+from qjgb_desktop.ui.supervision.calendar_panel import CalendarPanel
+from qjgb_desktop.ui.window.context import AppContext
 
 pytestmark = pytest.mark.gui
 MEASURE = 17  # measure 17 has several cooperating departments that are in no other measure: one report a period
@@ -150,7 +151,7 @@ def shown_rows(asm):
 
 
 def test_assessment_figures_are_assess_and_traceable(qtbot, db):
-    from qjgb_desktop.services.assessment import assess
+    from qjgb_desktop.services.supervision.assessment import assess
 
     today = date(2026, 11, 20)
     add(db, "区教委", datetime(2026, 10, 1, 9, 0), measure=13, percent=80)

@@ -6,8 +6,8 @@ import pytest
 from docx import Document
 
 from gui_helpers import settle
-from qjgb_desktop.services import supervision
-from qjgb_desktop.ui import document_dialogs
+from qjgb_desktop.services.supervision import items as supervision
+from qjgb_desktop.ui.documents import document_dialogs
 
 pytestmark = pytest.mark.gui
 
@@ -27,7 +27,7 @@ def test_the_report_is_written_in_the_background_and_offered_to_open(qtbot, wind
 
 def test_notices_for_all_departments_record_the_sending(qtbot, window, db, tmp_path):
     snap = window.model.status()
-    from qjgb_desktop.services.status_core import follow_ups
+    from qjgb_desktop.services.progress.status_core import follow_ups
 
     groups = follow_ups(snap)
     document_dialogs.generate_notices(window, None, str(tmp_path), register=True)

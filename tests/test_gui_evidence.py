@@ -117,7 +117,7 @@ def test_a_missing_file_is_refused_and_nothing_is_added(window, photos, monkeypa
 def test_cancel_adds_nothing(window, photos, monkeypatch):
     no_note(monkeypatch)
     select_target(window, 13, 2026)
-    import qjgb_desktop.ui.evidence_panel as panel_module
+    import qjgb_desktop.ui.evidence.evidence_panel as panel_module
 
     real = panel_module.threading.Event
 
@@ -135,7 +135,7 @@ def test_dropping_files_on_a_report_links_them_to_it(window, photos, monkeypatch
     no_note(monkeypatch)
     select_target(window, 13, 2026)
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services.progress import add_report
+    from qjgb_desktop.services.progress.reports import add_report
 
     report = window.ctx.write(lambda s: add_report(
         s, window.current_node().id, ReportInput("2026Q3", window.ctx.today(), "区教委", "王老师", "正常推进", 50),

@@ -4,14 +4,14 @@ import pytest
 from openpyxl import load_workbook
 
 from gui_helpers import settle
-from qjgb_desktop.services import progress as svc
+from qjgb_desktop.services.progress import reports as svc
 from test_excel_roundtrip import fill, row_of
 
 pytestmark = pytest.mark.gui
 
 
 def test_export_from_the_window(window, tmp_path):
-    from qjgb_desktop.ui.excel_dialogs import export_excel
+    from qjgb_desktop.ui.collection.excel_dialogs import export_excel
 
     export_excel(window, str(tmp_path / "导出"))
     settle(window)
@@ -20,8 +20,8 @@ def test_export_from_the_window(window, tmp_path):
 
 
 def test_import_preview_untick_sends_back_and_commits_the_rest(window, tmp_path):
-    from qjgb_desktop.services.excel_template import write_template
-    from qjgb_desktop.ui.excel_dialogs import import_returns
+    from qjgb_desktop.services.collection.templates import write_template
+    from qjgb_desktop.ui.collection.excel_dialogs import import_returns
 
     tpl = tmp_path / "jw.xlsx"
     with window.ctx.db.sessions() as s:
@@ -53,8 +53,8 @@ def test_import_preview_untick_sends_back_and_commits_the_rest(window, tmp_path)
 def test_import_preview_shows_changes_whole_problems_and_filters_errors(window, tmp_path):
     from PySide6.QtCore import Qt
 
-    from qjgb_desktop.services.excel_template import write_template
-    from qjgb_desktop.ui.excel_dialogs import import_returns
+    from qjgb_desktop.services.collection.templates import write_template
+    from qjgb_desktop.ui.collection.excel_dialogs import import_returns
 
     tpl = tmp_path / "jw.xlsx"
     with window.ctx.db.sessions() as s:

@@ -16,8 +16,8 @@ from qjgb_desktop.qtmodels.plan_tree import (
     StateRole,
     YearLabelRole,
 )
-from qjgb_desktop.services.plan_query import MeasureNode
-from qjgb_desktop.ui.plan_view import NAME_MIN_CHARS
+from qjgb_desktop.services.plan.query import MeasureNode
+from qjgb_desktop.ui.plan.plan_view import NAME_MIN_CHARS
 
 pytestmark = pytest.mark.gui
 
@@ -213,8 +213,8 @@ def test_dashboard_labels_are_not_clipped(window, size):
 
 
 def test_value_labels_sit_above_the_expected_line():
-    from qjgb_desktop import charts
-    from qjgb_desktop.services.chart_data import Bar
+    from qjgb_desktop.services.charts import figures as charts
+    from qjgb_desktop.services.charts.data import Bar
 
     fig = charts.new_figure(6, 3)
     bars = [Bar(str(i), f"（{i}）一个相当长的改革任务名称用来测试省略效果", 45.0 + i, "关注") for i in range(3)]
@@ -233,8 +233,8 @@ def test_value_labels_sit_above_the_expected_line():
 
 
 def test_indicator_chart_starts_at_zero():
-    from qjgb_desktop import charts
-    from qjgb_desktop.services.chart_data import IndicatorSeries
+    from qjgb_desktop.services.charts import figures as charts
+    from qjgb_desktop.services.charts.data import IndicatorSeries
 
     for series in (IndicatorSeries(3, "国家学生体质健康监测优秀率", "%", ">=", [2025, 2026, 2027], [21, 22, 23],
                                    [21.5, None, None], [True, None, None]),
@@ -264,7 +264,7 @@ def test_indicator_names_are_readable_with_tooltips(window):
         name = head.child(row, 0)
         assert name.text() in name.toolTip()
     # the chart's title is elided to its width and shown whole on hover
-    from qjgb_desktop import charts
+    from qjgb_desktop.services.charts import figures as charts
 
     fig = page.chart.chart.figure
     titles = getattr(fig, "_qjgb_titles", [])

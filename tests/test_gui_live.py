@@ -46,7 +46,7 @@ def test_own_writes_are_not_refreshed_twice(window, qtbot):
     from datetime import date
 
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services import progress as svc
+    from qjgb_desktop.services.progress import reports as svc
 
     select_target(window, 4, 2026)
     target = window.current_node().id

@@ -7,8 +7,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from sqlalchemy import select
 
-from qjgb_desktop.services import accounts
-from qjgb_desktop.services.access import ADMIN, CLERK, READER
+from qjgb_desktop.services.accounts import accounts
+from qjgb_desktop.services.accounts.access import ADMIN, CLERK, READER
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("cheap_hashes", "no_dialogs_left_open")]
 PW = "correct-horse-1"
@@ -94,8 +94,8 @@ def test_the_account_is_the_user_of_every_record_and_refusals_show_in_the_form(q
 
 
 def test_a_period_close_refused_for_the_role_is_told_and_writes_nothing(qtbot, db, monkeypatch):
-    from qjgb_desktop.services.progress import closed_periods
-    from qjgb_desktop.ui import main_window
+    from qjgb_desktop.services.progress.reports import closed_periods
+    from qjgb_desktop.ui.window import main_window
 
     make_accounts(db)
     win = start_window(qtbot, db)

@@ -6,7 +6,7 @@ from PySide6.QtWidgets import QApplication, QInputDialog
 
 from gui_helpers import select_target, settle, target_index
 from qjgb_desktop.qtmodels.plan_tree import COL_LAST, COL_PERCENT, COL_STATE, StateRole
-from qjgb_desktop.services.plan_query import TargetNode
+from qjgb_desktop.services.plan.query import TargetNode
 
 pytestmark = pytest.mark.gui
 
@@ -179,7 +179,7 @@ def _someone_else_corrects(window, report, percent, done):
     from datetime import date
 
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services import progress as svc
+    from qjgb_desktop.services.progress import reports as svc
 
     with window.ctx.db.sessions.begin() as s:  # another PC: its own session, straight to the database
         return svc.correct_report(s, report.id, ReportInput(report.period, report.report_date, report.department,
@@ -205,7 +205,7 @@ def test_two_people_correcting_one_report_never_overwrite_each_other(qtbot, wind
     assert "另一台电脑的李强" in dialog.table.horizontalHeaderItem(1).text()
     getattr(dialog, {"keepMine": "mine", "keepTheirs": "theirs", "backToForm": "back"}[choice]).click()
     settle(window)
-    from qjgb_desktop.services import progress as svc
+    from qjgb_desktop.services.progress import reports as svc
 
     with window.ctx.db.sessions() as s:
         history = svc.report_history(s, opened.id)

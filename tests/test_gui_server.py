@@ -8,7 +8,7 @@ import pytest
 from conftest import GUI_TODAY
 from gui_helpers import open_window, select_target, settle
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
+from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.store.models import YearlyTarget
 
 pytestmark = pytest.mark.gui
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gui
 
 @pytest.fixture
 def server_window(qtbot, data_dir, server_url):
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     win = open_window(qtbot, open_database(server_url), "王老师")
     yield win
@@ -26,7 +26,7 @@ def server_window(qtbot, data_dir, server_url):
 
 def other_pc_reports(url, measure, percent, done):
     """Another PC: its own program instance, its own connections."""
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     other = open_database(url)
     try:
@@ -62,7 +62,7 @@ def test_a_write_in_the_window_reaches_the_server(server_window, server_url):
     win.ctx.write(lambda s: svc.add_report(s, target.id, ReportInput(
         "2026Q3", date(2026, 7, 1), target.measure.lead, "甲", "正常推进", 40, done="本窗口"), "王老师", GUI_TODAY))
     settle(win)
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     other = open_database(server_url)
     try:
@@ -76,8 +76,8 @@ def test_evidence_on_the_server_shows_its_thumbnail_and_saves_a_copy(server_wind
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QColor, QImage
 
-    from qjgb_desktop.services import evidence as ev
-    from qjgb_desktop.ui import evidence_panel
+    from qjgb_desktop.services.evidence import records as ev
+    from qjgb_desktop.ui.evidence import evidence_panel
 
     win = server_window
     image = QImage(120, 80, QImage.Format.Format_RGB32)

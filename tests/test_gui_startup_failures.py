@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtWidgets import QMessageBox
 
 from qjgb_desktop import app, paths
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 pytestmark = pytest.mark.gui
 
@@ -91,7 +91,7 @@ def test_a_damaged_database_offers_the_newest_good_backup(data_dir, told, monkey
     opened = app._open_database_or_explain()
     assert opened is not None
     try:
-        from qjgb_desktop.services import progress as svc
+        from qjgb_desktop.services.progress import reports as svc
 
         with opened.sessions() as s:
             assert [r.done for r in svc.list_reports(s)] == ["备份里有"]

@@ -6,7 +6,7 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from gui_helpers import select_target, settle
-from qjgb_desktop.services import supervision
+from qjgb_desktop.services.supervision import items as supervision
 
 pytestmark = pytest.mark.gui
 
@@ -91,7 +91,7 @@ def test_an_item_from_the_follow_up_list_to_closure(qtbot, window, db, tmp_path)
 
 def test_the_target_shows_its_items_and_overdue_ones_are_marked(qtbot, window, db):
     with db.sessions.begin() as s:
-        from qjgb_desktop.services.progress import target_id_for
+        from qjgb_desktop.services.progress.reports import target_id_for
 
         tid = target_id_for(s, 13, 2026)
         item = supervision.open_item(s, "督导", date(2026, 6, 1), target_id=tid, reason="进度慢")
@@ -139,7 +139,7 @@ def test_a_department_item_needs_a_reason(qtbot, window):
 
 
 def test_calendar_and_weights_in_the_settings_dialog(qtbot, window, db):
-    from qjgb_desktop.services.settings import load_settings
+    from qjgb_desktop.services.settings.record import load_settings
 
     dialog_ = window.edit_settings()
     dialog_.due_days.setValue(15)

@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog
 from sqlalchemy import select
 
 from gui_helpers import open_window, select_target, settle
-from qjgb_desktop.ui import context as context_module
+from qjgb_desktop.ui.window import context as context_module
 
 pytestmark = pytest.mark.gui
 
@@ -131,7 +131,7 @@ def fake_dialog(monkeypatch, kind, answer):
 
 
 def test_a_file_dialog_starts_in_documents_then_where_it_was_last_used(qapp, ini, tmp_path, monkeypatch):
-    from qjgb_desktop.ui import file_dialogs as fd
+    from qjgb_desktop.ui.widgets import file_dialogs as fd
 
     exports = tmp_path / "给领导"
     exports.mkdir()

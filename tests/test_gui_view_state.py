@@ -8,7 +8,7 @@ from PySide6.QtWidgets import QApplication
 from gui_helpers import open_window, settle
 from qjgb_desktop.app import create_main_window, load_tree
 from qjgb_desktop.qtmodels.plan_tree import NodeRole
-from qjgb_desktop.services.plan_query import ActionNode, TargetNode, departments_by_load
+from qjgb_desktop.services.plan.query import ActionNode, TargetNode, departments_by_load
 
 from conftest import GUI_TODAY
 
@@ -77,7 +77,7 @@ def test_a_restored_filter_is_said(qtbot, db):
 
 
 def double_click_follow_up(win, measure_no, year):
-    from qjgb_desktop.ui.supervision import TargetIdRole
+    from qjgb_desktop.ui.supervision.panel import TargetIdRole
 
     follow = win.follow_up
     target = next(t for m in win.model.tree().measures() if m.no == measure_no for t in m.targets if t.year == year)

@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from qjgb_desktop.domain.validation import ReportInput, clean_text
-from qjgb_desktop.services import evidence as ev
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.settings import add_admin, load_settings
+from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.settings.record import add_admin, load_settings
 from qjgb_desktop.store import blobs
 from qjgb_desktop.store.blobs import BlobStore, clean_evidence_leftovers
 from qjgb_desktop.store.models import AuditEvent, IndicatorValue

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKER = Path(__file__).with_name("kill_worker.py")

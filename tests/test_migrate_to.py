@@ -18,10 +18,12 @@ from sqlalchemy import create_engine, func, insert, inspect, null, select, text
 from sqlalchemy.pool import NullPool
 
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import evidence as ev
-from qjgb_desktop.services import migrate, settings, supervision
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.database import open_database
+from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.safety import migrate
+from qjgb_desktop.services.settings import record as settings
+from qjgb_desktop.services.supervision import items as supervision
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.store.blobs import BlobStore, DatabaseBlobStore
 from qjgb_desktop.store.engine import make_engine
 from qjgb_desktop.store.models import (
@@ -38,7 +40,7 @@ TODAY = date(2025, 10, 5)
 @pytest.fixture
 def run(data_dir, capsys):
     """The command line in this process: run(*args) → (code, out, err)."""
-    from qjgb_desktop.cli import main
+    from qjgb_desktop.cli.entry import main
 
     def run(*args):
         try:
@@ -82,7 +84,7 @@ def single_pc(data_dir, tmp_path):
     notice.write_bytes(b"notice")
     try:
         with db.sessions() as s:
-            from qjgb_desktop.services.plan_query import plan_tree
+            from qjgb_desktop.services.plan.query import plan_tree
 
             tree = plan_tree(s)
             t13, t12 = svc.target_id_for(s, 13, 2025), svc.target_id_for(s, 12, 2025)
@@ -323,7 +325,7 @@ def test_a_copy_that_does_not_compare_equal_is_rolled_back(single_pc, run, datab
 def test_server_backups_restore_into_another_server_and_a_single_pc(single_pc, run, databases, monkeypatch,
                                                                     tmp_path, server_store):
     from qjgb_desktop import paths
-    from qjgb_desktop.services.backup import MANIFEST_NAME, check_backup_file
+    from qjgb_desktop.services.safety.backup import MANIFEST_NAME, check_backup_file
 
     first = databases("empty")
     assert run("migrate-to", "--db", first)[0] == 0

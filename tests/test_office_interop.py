@@ -10,12 +10,12 @@ from openpyxl import load_workbook
 
 from office import convert, convert_many, measure_heights, pdf_pages, pdf_text, squash, ssconvert
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.excel_export import export_workbook
-from qjgb_desktop.services.excel_import import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
-from qjgb_desktop.services.excel_template import write_template
-from qjgb_desktop.services.plan_query import plan_tree
-from qjgb_desktop.services.progress import ProgressError
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.collection.export import export_workbook
+from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.templates import write_template
+from qjgb_desktop.services.plan.query import plan_tree
+from qjgb_desktop.services.progress.reports import ProgressError
 from test_excel_roundtrip import counts, row_of
 
 TODAY = date(2026, 11, 20)  # inside 2026Q4

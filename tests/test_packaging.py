@@ -101,7 +101,7 @@ def test_setup_test_mode_still_installs_the_test_extras(checkout):
 
 @pytest.mark.parametrize("encoding", ["gbk", "ascii", "cp936"])
 def test_console_output_never_fails_on_a_narrow_code_page(monkeypatch, encoding):
-    from qjgb_desktop import cli
+    from qjgb_desktop.cli import entry as cli
 
     out = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
     err = io.TextIOWrapper(io.BytesIO(), encoding=encoding)
@@ -118,7 +118,7 @@ def test_console_output_never_fails_on_a_narrow_code_page(monkeypatch, encoding)
 
 
 def test_utf8_console_is_left_alone(monkeypatch):
-    from qjgb_desktop import cli
+    from qjgb_desktop.cli import entry as cli
 
     out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
     monkeypatch.setattr(sys, "stdout", out)

@@ -6,10 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.indicators import indicator_rows
-from qjgb_desktop.services.settings import SettingError, add_admin, set_thresholds
-from qjgb_desktop.services.status import compute_status, department_targets, follow_ups, status_as_json
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.progress.indicators import indicator_rows
+from qjgb_desktop.services.settings.record import SettingError, add_admin, set_thresholds
+from qjgb_desktop.services.progress.status import compute_status, department_targets, follow_ups, status_as_json
 from qjgb_desktop.store.models import AuditEvent, ProgressReport
 
 TODAY = date(2026, 7, 2)
@@ -254,7 +254,7 @@ def test_form_defaults_for_a_clerk(db, target13):
 
 def test_a_period_closed_on_one_pc_is_closed_on_every_pc_at_once(db, target13):
     """Two program instances on the same database (two PCs on one server, or on one shared file)."""
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     add(db, target13)
     other = open_database(db.url)

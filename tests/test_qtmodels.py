@@ -132,8 +132,8 @@ def test_report_and_evidence_tables_pass_the_qt_model_tester(qtmodeltester, qapp
     from qjgb_desktop.domain.validation import ReportInput
     from qjgb_desktop.qtmodels.evidence import EvidenceTableModel
     from qjgb_desktop.qtmodels.reports import ReportsTableModel
-    from qjgb_desktop.services import evidence as ev
-    from qjgb_desktop.services import progress as svc
+    from qjgb_desktop.services.evidence import records as ev
+    from qjgb_desktop.services.progress import reports as svc
 
     f = tmp_path / "纪要.pdf"
     f.write_bytes(b"%PDF" * 100)

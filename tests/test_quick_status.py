@@ -4,10 +4,10 @@ import sys
 from datetime import date
 
 from qjgb_desktop import paths
-from qjgb_desktop.cli import main
-from qjgb_desktop.services.plan_query import plan_tree_quick
-from qjgb_desktop.services.status import compute_status
-from qjgb_desktop.services.status_core import quick_status
+from qjgb_desktop.cli.entry import main
+from qjgb_desktop.services.plan.query import plan_tree_quick
+from qjgb_desktop.services.progress.status import compute_status
+from qjgb_desktop.services.progress.status_core import quick_status
 
 
 def test_quick_status_equals_the_full_path(data_dir, tmp_path):
@@ -26,7 +26,7 @@ def test_quick_status_equals_the_full_path(data_dir, tmp_path):
     tree = plan_tree_quick(url)
     today = date(2026, 6, 15)
     quick = quick_status(url, today, tree)
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     db = open_database()
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qjgb_desktop.cli import main
+from qjgb_desktop.cli.entry import main
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 4

@@ -114,7 +114,7 @@ def test_links_and_special_files_are_refused(cli, data_dir, tmp_path):
 def test_an_older_backup_is_upgraded_on_the_verified_copy(cli, data_dir, tmp_path):
     from alembic import command
 
-    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
     from qjgb_desktop.store.engine import make_engine, make_sessionmaker
     from qjgb_desktop.store.schema import HEAD, REVISIONS, alembic_config
 
@@ -141,7 +141,7 @@ def test_an_older_backup_is_upgraded_on_the_verified_copy(cli, data_dir, tmp_pat
 def test_open_connections_stay_valid_and_see_the_restored_content(cli, data_dir, tmp_path):
     from sqlalchemy import select
 
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.models import ProgressReport
 
     backup = backup_copy(cli, tmp_path, "b.sqlite3")
@@ -320,7 +320,7 @@ def test_an_empty_or_overwritten_database_is_refused_not_replaced(cli, data_dir,
     assert code == 1 and words in err and str(live) in err and newest.name in err and "qjgb restore" in err
     assert live.read_bytes() == content
 
-    from qjgb_desktop.services.database import UnusableDatabase, open_database
+    from qjgb_desktop.services.safety.database import UnusableDatabase, open_database
     with pytest.raises(UnusableDatabase):
         open_database()
     assert live.read_bytes() == content
@@ -338,7 +338,7 @@ def test_an_empty_or_overwritten_database_is_refused_not_replaced(cli, data_dir,
 # -- leftovers ------------------------------------------------------------------------------------------------
 
 def test_leftovers_of_failed_backups_are_removed_and_nothing_else(cli, data_dir, tmp_path):
-    from qjgb_desktop.services.backup import clean_leftovers
+    from qjgb_desktop.services.safety.backup import clean_leftovers
 
     backups = data_dir / "backups"
     full = tmp_path / "full"

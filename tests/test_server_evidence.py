@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from qjgb_desktop.services import evidence as ev
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.settings import add_admin
+from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.settings.record import add_admin
 from qjgb_desktop.store.blobs import DB_CHUNK, BlobError, BlobStore, DatabaseBlobStore
 from qjgb_desktop.store.models import BlobChunk, StoredBlob
 
@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture
 def sdb(data_dir, server_url):
-    from qjgb_desktop.services.database import open_database
+    from qjgb_desktop.services.safety.database import open_database
 
     database = open_database(server_url)
     yield database
@@ -311,7 +311,7 @@ def test_verify_finds_corrupt_missing_unrecorded_and_orphaned_contents(sdb, stor
 
 
 def test_qjgb_verify_on_the_server(data_dir, server_url, tmp_path, capsys):
-    from qjgb_desktop.cli import main
+    from qjgb_desktop.cli.entry import main
 
     def run(*args):
         code = main(["--user", "王老师", *map(str, args)])

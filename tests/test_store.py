@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from conftest import ROOT
-from qjgb_desktop.services.database import open_database
+from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.store.engine import make_engine
 from qjgb_desktop.store.models import AuditEvent, Base, Indicator, IndicatorTarget, Measure, Plan, YearlyTarget
 from qjgb_desktop.store.schema import HEAD, REVISIONS, SchemaError, alembic_config, current_revision, ensure_schema
@@ -149,7 +149,7 @@ def test_database_url_from_config_file(tmp_path, data_dir):
 
 def test_opening_a_current_database_does_not_import_alembic(data_dir):
     open_database().close()
-    code = ("import sys; from qjgb_desktop.services.database import open_database; "
+    code = ("import sys; from qjgb_desktop.services.safety.database import open_database; "
             "db = open_database(); db.close(); print(db.schema_action, 'alembic' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["current", "False"]
@@ -157,7 +157,7 @@ def test_opening_a_current_database_does_not_import_alembic(data_dir):
 
 @pytest.mark.sqlite_only  # the file's own settings / the window's sqlite3 first paint
 def test_quick_read_gives_the_same_plan_as_the_session(db):
-    from qjgb_desktop.services.plan_query import plan_as_dict, plan_tree, plan_tree_quick
+    from qjgb_desktop.services.plan.query import plan_as_dict, plan_tree, plan_tree_quick
 
     quick = plan_tree_quick(db.url)
     assert quick is not None
@@ -167,7 +167,7 @@ def test_quick_read_gives_the_same_plan_as_the_session(db):
 
 
 def test_quick_read_declines_what_needs_the_full_path(tmp_path, db):
-    from qjgb_desktop.services.plan_query import plan_tree_quick
+    from qjgb_desktop.services.plan.query import plan_tree_quick
 
     assert plan_tree_quick(f"sqlite:///{tmp_path / 'missing.sqlite3'}") is None
     assert plan_tree_quick("postgresql://server/qjgb") is None
@@ -189,7 +189,7 @@ def test_window_start_keeps_heavy_libraries_off_the_start_up_path(data_dir):
 def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(data_dir, old):
     from alembic import command
 
-    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
     from qjgb_desktop.store.engine import make_sessionmaker
 
     db_file = data_dir / "qjgb.sqlite3"
@@ -219,7 +219,7 @@ def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(
 def test_a_data_folder_with_chinese_and_percent_in_its_path(tmp_path, monkeypatch):
     """C:\\Users\\张敏\\… is the usual case on a bureau PC; the URL carries it percent-encoded."""
     from qjgb_desktop import paths
-    from qjgb_desktop.cli import main
+    from qjgb_desktop.cli.entry import main
 
     folder = tmp_path / "张敏的文档 100%" / "强基固本数据"
     monkeypatch.setenv("QJGB_DATA_DIR", str(folder))
@@ -247,7 +247,7 @@ def test_migrations_produce_exactly_the_models_on_the_server(pg_cluster):
 def test_upgrading_a_server_from_each_earlier_revision_keeps_the_data(pg_cluster, old):
     from alembic import command
 
-    from qjgb_desktop.services.plan_load import builtin_plan_record, load_plan
+    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
     from qjgb_desktop.store.engine import make_sessionmaker
 
     url = pg_cluster.empty_database()

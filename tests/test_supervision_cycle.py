@@ -10,8 +10,12 @@ from sqlalchemy import func, select, update
 
 from qjgb_desktop.domain.periods import parse_period
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import assessment, calendar, progress, settings, supervision
-from qjgb_desktop.services.evidence import attach
+from qjgb_desktop.services.supervision import assessment
+from qjgb_desktop.services.supervision import calendar
+from qjgb_desktop.services.progress import reports as progress
+from qjgb_desktop.services.settings import record as settings
+from qjgb_desktop.services.supervision import items as supervision
+from qjgb_desktop.services.evidence.records import attach
 from qjgb_desktop.store.models import AuditEvent, ProgressReport, SupervisionItem, SupervisionStep
 
 # Measure 13 is led by 区教委; measure 2's lead is 区文化和旅游局 (checked in test_known_departments).
@@ -36,7 +40,7 @@ def add(db, measure, year, period, department, entered, **kw):
 @pytest.fixture
 def m13(db):
     with db.sessions() as s:
-        from qjgb_desktop.services.plan_query import plan_tree
+        from qjgb_desktop.services.plan.query import plan_tree
 
         m = plan_tree(s).measure(13)
         return m
@@ -206,7 +210,7 @@ def test_scores_on_a_record_with_known_answers(db, tmp_path, m13):
     add(db, 13, 2026, "2026Q3", "区教委", datetime(2026, 10, 1, 9, 0), percent=pct)
     with db.sessions() as s:
         after = {x.department: x for x in assessment.assess(s, year, day)}["区教委"]
-        n_lead = len([m for m in __import__("qjgb_desktop.services.plan_query", fromlist=["x"]).plan_tree(s)
+        n_lead = len([m for m in __import__("qjgb_desktop.services.plan.query", fromlist=["x"]).plan_tree(s)
                       .measures() if m.lead == "区教委"])
     c = after.component("completion")
     assert c.denominator == n_lead and c.numerator == pytest.approx(min(1, pct / expected_percent(year, day)), 1e-3)
@@ -325,9 +329,9 @@ def test_notice_numbers_run_per_year_with_the_offices_prefix_and_drafts_leave_th
 def test_a_notice_number_is_given_only_with_its_registration(db, tmp_path, cheap_hashes):
     from sqlalchemy.exc import IntegrityError
 
-    from qjgb_desktop.services import accounts
-    from qjgb_desktop.services.access import AccessDenied
-    from qjgb_desktop.services.word_notice import issue_notices
+    from qjgb_desktop.services.accounts import accounts
+    from qjgb_desktop.services.accounts.access import AccessDenied
+    from qjgb_desktop.services.documents.notice import issue_notices
     from qjgb_desktop.store.models import NoticeRecord
 
     day = date(2026, 11, 20)

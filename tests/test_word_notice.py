@@ -10,11 +10,11 @@ from office import convert, pdf_text, squash
 
 from qjgb_desktop import paths
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services import progress as svc
-from qjgb_desktop.services.database import open_database
-from qjgb_desktop.services.settings import set_feedback_days
-from qjgb_desktop.services.status import compute_status, follow_ups
-from qjgb_desktop.services.word_notice import (
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.safety.database import open_database
+from qjgb_desktop.services.settings.record import set_feedback_days
+from qjgb_desktop.services.progress.status import compute_status, follow_ups
+from qjgb_desktop.services.documents.notice import (
     EXCERPT_CHARS,
     NoticeError,
     notice_path,

@@ -28,10 +28,10 @@ def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
     paths.set_data_dir(data_dir)
     from qjgb_desktop.domain.periods import period_of
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services import progress as svc
-    from qjgb_desktop.services.database import open_database
-    from qjgb_desktop.services.plan_query import plan_tree
-    from qjgb_desktop.services.status import compute_status
+    from qjgb_desktop.services.progress import reports as svc
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress.status import compute_status
     from qjgb_desktop.store.models import ProgressReport
     from sqlalchemy import update
 
@@ -94,7 +94,7 @@ def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
 def _supervision(db, today: date, rng: random.Random) -> None:
     """督办 items at every stage: opened for the lagging targets ten days ago, most sent, some answered, closed or
     continued."""
-    from qjgb_desktop.services import supervision as sv
+    from qjgb_desktop.services.supervision import items as sv
 
     start = today - timedelta(days=10)
     with db.sessions.begin() as s:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from qjgb_desktop.services.plan_query import ActionNode, MeasureNode, TargetNode
+from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, TargetNode
 from qjgb_desktop.qtmodels.plan_tree import COL_NAME, NodeRole
 from qjgb_desktop.qtmodels.rows import filter_change
 

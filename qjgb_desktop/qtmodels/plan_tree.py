@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 
-from qjgb_desktop.services.plan_query import ActionNode, MeasureNode, PlanTree, TargetNode
+from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, PlanTree, TargetNode
 from qjgb_desktop.qtmodels.lights import state_icon
 
 COL_NAME, COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE = range(7)

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 from qjgb_desktop.qtmodels.rows import RecordRole, RecordTableModel
 
 if TYPE_CHECKING:  # the services import SQLAlchemy, which stays off start-up
-    from qjgb_desktop.services.progress import ReportView
+    from qjgb_desktop.services.progress.reports import ReportView
 
 COL_YEAR, COL_PERIOD, COL_DATE, COL_DEPARTMENT, COL_REPORTER, COL_STATUS, COL_PERCENT, COL_DONE, COL_VERSION = range(9)
 COLUMNS = ("年度", "周期", "填报日期", "填报部门", "填报人", "状态", "完成度", "工作进展", "版本")

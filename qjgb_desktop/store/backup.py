@@ -1,8 +1,8 @@
 """Consistent copies of the SQLite database, safe while the program is running (SQLite's online backup).
 
-Every copy is written under a temporary name (`.qjgb-part-…`, services/files.write_atomically), flushed to disk and
+Every copy is written under a temporary name (`.qjgb-part-…`, store/files.write_atomically), flushed to disk and
 only then renamed, so a failed or killed copy never looks like a backup. While a copy is being written its folder's
-guard (`folder_guard`) is held, so the clean-up of leftovers (services/backup.clean_leftovers) never removes a
+guard (`folder_guard`) is held, so the clean-up of leftovers (services/safety/backup.clean_leftovers) never removes a
 temporary file that is still being written.
 """
 
@@ -26,7 +26,7 @@ def backup_sqlite(db_file: Path, target: Path) -> Path:
     """Copy `db_file` to `target` (replacing it) through a temporary file; returns `target`.
 
     Raises sqlite3.DatabaseError for a source SQLite cannot read (a damaged database)."""
-    from qjgb_desktop.services.files import write_atomically
+    from qjgb_desktop.store.files import write_atomically
 
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,117 @@
+"""登录: when the database has accounts, nobody works in the window until an account has logged in.
+
+Window-modal over the main window (which may already show the plan while the database opened). A wrong password is
+said, the name is kept and the password field emptied; Enter logs in. The password is checked in the background
+(argon2 takes a noticeable moment on an office PC), with the button saying so meanwhile. 退出 closes the program at the start; when
+switching accounts (文件 → 切换账户…) the button is 取消 and the current account stays logged in.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QVBoxLayout,
+)
+
+from qjgb_desktop.ui.widgets.dialog_parts import error_banner
+
+
+class LoginDialog(QDialog):
+    def __init__(self, ctx, parent=None, switching: bool = False) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.switching = switching
+        self.setObjectName("loginDialog")
+        self.setWindowTitle("切换账户" if switching else "登录")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        intro = QLabel("本数据库已启用账户登录。请用您的账户登录：每一次填报、修改和上传都记在登录的账户名下。"
+                       if not switching else "用另一个账户登录；当前账户在登录成功后退出。")
+        intro.setWordWrap(True)
+        self.name = QLineEdit(objectName="loginName")
+        self.name.setPlaceholderText("账户名")
+        self.name.setMaxLength(100)
+        last = ctx.settings.value("login/last") if ctx.settings is not None and not switching else None
+        self.name.setText(str(last or ""))
+        self.password = QLineEdit(objectName="loginPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("密码")
+        self.errors = error_banner("loginErrors")
+        form = QFormLayout()
+        form.addRow("账户", self.name)
+        form.addRow("密码", self.password)
+        buttons = QDialogButtonBox()
+        self.login_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.login_button.setObjectName("loginButton")
+        self.login_button.setDefault(True)  # Enter in either field logs in
+        self.quit_button = buttons.addButton("取消" if switching else "退出", QDialogButtonBox.ButtonRole.RejectRole)
+        self.quit_button.setObjectName("loginQuit")
+        self.quit_button.setAutoDefault(False)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.errors)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(400, 180)
+        (self.password if self.name.text() else self.name).setFocus()
+        self.checking = False
+
+    def _refuse(self, message: str, field: QLineEdit) -> None:
+        self.errors.setText(message)
+        self.errors.show()
+        field.setFocus()
+
+    def accept(self) -> None:
+        from qjgb_desktop.services.accounts.accounts import login
+
+        if self.checking:
+            return
+        name = self.name.text().strip()
+        if not name:
+            self._refuse("请填写账户名", self.name)
+            return
+        if self.ctx.db is None:
+            self._refuse("数据库尚未打开，请稍候再登录", self.password)
+            return
+        sessions, password = self.ctx.db.sessions, self.password.text()
+        self._checking(True)
+        self.ctx.workers.run(lambda: login(sessions, name, password), self._logged_in, self._not_logged_in)
+
+    def _checking(self, on: bool) -> None:
+        self.checking = on
+        self.login_button.setEnabled(not on)
+        self.login_button.setText("正在登录…" if on else "登录")
+        self.name.setReadOnly(on)
+        self.password.setReadOnly(on)
+
+    def _logged_in(self, account) -> None:
+        self._checking(False)
+        self.password.clear()
+        self.ctx.log_in(account)
+        super().accept()
+
+    def _not_logged_in(self, exc: Exception) -> None:
+        from qjgb_desktop.errors import UserError, report
+
+        self._checking(False)
+        if isinstance(exc, UserError):  # wrong password, unknown name, disabled account: the name stays, the password goes
+            self.password.clear()
+            self._refuse(str(exc), self.password)
+            return
+        message = report(exc)  # a locked or unreachable database is the user's to fix; a bug goes on up
+        if message is None:
+            raise exc
+        self._refuse(message, self.password)
+
+    def reject(self) -> None:
+        super().reject()
+        if not self.switching and self.ctx.account is None:
+            window = self.parentWidget()
+            if window is not None:
+                window.close()  # 退出: the program ends with its window, nobody logged in
