@@ -165,7 +165,8 @@ def _offer_restore(text: str) -> bool:
     from PySide6.QtWidgets import QMessageBox
 
     from qjgb_desktop.errors import report
-    from qjgb_desktop.services.safety.backup import newest_good_backup, restore_backup
+    from qjgb_desktop.services.safety.checks import newest_good_backup
+    from qjgb_desktop.services.safety.restore import restore_backup
 
     good = newest_good_backup()
     if good is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import sqlite3
+from collections.abc import Callable
 
 log = logging.getLogger("qjgb")
 
@@ -64,15 +65,26 @@ def _chain(exc: BaseException):
         exc = exc.__cause__ or exc.__context__
 
 
-def newest_backup_hint() -> str:
-    """Names the newest backup that passes every restore check (a damaged one is passed over)."""
-    try:
-        from qjgb_desktop.services.safety.backup import newest_good_backup
+# The newest backup that passes every restore check is found by services/safety, which this module (below every
+# other) must not import: the entry point hands the finder down at start (cli/entry.main).
+_backup_hint: Callable[[], str] | None = None
 
-        good = newest_good_backup()
+
+def set_backup_hint(finder: Callable[[], str] | None) -> None:
+    """`finder()` returns the text naming the newest good backup (or ""); used in the damaged-database message."""
+    global _backup_hint
+    _backup_hint = finder
+
+
+def newest_backup_hint() -> str:
+    """Names the newest backup that passes every restore check (a damaged one is passed over), when an entry point
+    has said how to find it."""
+    if _backup_hint is None:
+        return ""
+    try:
+        return _backup_hint()
     except Exception:  # noqa: BLE001 - a hint must never turn into a second failure
         return ""
-    return f"，最近一份检查完好的是 {good}" if good else ""
 
 
 def explain(exc: BaseException) -> str | None:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.evidence import pack as ev_pack
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin, set_max_evidence_mb
 from qjgb_desktop.store.blobs import BlobStore, safe_file_name
@@ -200,7 +201,7 @@ def test_inspection_pack_as_zip_with_manifest(db, data_dir, target, files, tmp_p
     out = tmp_path / "迎检" / "措施13.zip"
     out.parent.mkdir()
     with db.sessions() as s:
-        assert ev.export_pack(s, out, measure_no=13) == 3
+        assert ev_pack.export_pack(s, out, measure_no=13) == 3
     with zipfile.ZipFile(out) as z:
         names = z.namelist()
         manifest = list(csv.reader(io.StringIO(z.read("清单.csv").decode("utf-8-sig"))))
@@ -217,8 +218,8 @@ def test_inspection_pack_to_a_folder_for_a_department(db, target, files, tmp_pat
     attach(db, target, [files["批复 扫描.tif"]])
     out = tmp_path / "区人力社保局"
     with db.sessions() as s:
-        assert ev.export_pack(s, out, department="区人力社保局") == 1
+        assert ev_pack.export_pack(s, out, department="区人力社保局") == 1
         with pytest.raises(ev.EvidenceError, match="没有佐证材料"):
-            ev.export_pack(s, tmp_path / "x", department="区政府教育督导室")
+            ev_pack.export_pack(s, tmp_path / "x", department="区政府教育督导室")
     assert (out / "清单.csv").is_file()
     assert len(list(out.rglob("*.tif"))) == 1

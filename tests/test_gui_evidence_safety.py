@@ -7,7 +7,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
 from gui_helpers import select_target, settle
-from qjgb_desktop.services.evidence.records import BLOCKED_SUFFIX
+from qjgb_desktop.services.evidence.opening import BLOCKED_SUFFIX
 
 pytestmark = pytest.mark.gui
 

@@ -17,6 +17,8 @@ from sqlalchemy import select
 
 from qjgb_desktop.domain.validation import ReportInput, clean_text
 from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.evidence import opening as ev_opening
+from qjgb_desktop.services.evidence import pack as ev_pack
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin, load_settings
 from qjgb_desktop.store import blobs
@@ -137,7 +139,7 @@ def test_reasons_notes_and_names_are_cleaned(db, data_dir):
     ("普通说明", "普通说明"), ("说明=1", "说明=1"), ("a\x01b", "ab"), (12345, 12345),
 ])
 def test_csv_cell(raw, cell):
-    assert ev.csv_cell(raw) == cell
+    assert ev_pack.csv_cell(raw) == cell
 
 
 def test_inspection_pack_manifest_neutralises_formulas(db, data_dir, tmp_path):
@@ -154,7 +156,7 @@ def test_inspection_pack_manifest_neutralises_formulas(db, data_dir, tmp_path):
             ev.attach(s, target, [path], "=cmd|' /C calc'!A0", note=note)
     out = tmp_path / "迎检.zip"
     with db.sessions() as s:
-        assert ev.export_pack(s, out, measure_no=13) == 4
+        assert ev_pack.export_pack(s, out, measure_no=13) == 4
     with zipfile.ZipFile(out) as z:
         rows = list(csv.reader(io.StringIO(z.read("清单.csv").decode("utf-8-sig"))))
     body = rows[1:]
@@ -254,8 +256,8 @@ def test_verify_tells_leftovers_from_damage(cli, data_dir, tmp_path):
                                   "汇报.pptx", "金山.wps", "公文.ofd", "说明.txt", "视频.mp4", "图.webp",
                                   "名字里有点.的.pdf", "尾点.pdf.", "尾空格.pdf "])
 def test_safe_types_open(name):
-    assert ev.open_policy(name) == "open"
-    assert ev.viewer_copy_name(name).lower().endswith(ev.file_extension(name))
+    assert ev_opening.open_policy(name) == "open"
+    assert ev_opening.viewer_copy_name(name).lower().endswith(ev_opening.file_extension(name))
 
 
 @pytest.mark.parametrize("name", ["setup.exe", "run.BAT", "x.cmd", "x.com", "x.scr", "快捷方式.lnk", "a.js",
@@ -263,21 +265,21 @@ def test_safe_types_open(name):
                                   "宏.xlsb", "page.html", "a.svg", "压缩包.zip", "a.rar", "a.csv", "a.rtf", "a.url",
                                   "无扩展名", ".pdf", "report.pdf.exe", "photo\u202egpj.exe", "a.pdf:evil.exe"])
 def test_everything_else_is_shown_only(name):
-    assert ev.open_policy(name) == "show_only"
-    assert ev.viewer_copy_name(name).endswith(ev.BLOCKED_SUFFIX)
+    assert ev_opening.open_policy(name) == "show_only"
+    assert ev_opening.viewer_copy_name(name).endswith(ev_opening.BLOCKED_SUFFIX)
 
 
 def test_a_program_disguised_as_a_document_is_shown_only(db, data_dir, tmp_path):
-    assert ev.open_policy("发票.pdf", b"MZ\x90\x00") == "show_only"
-    assert ev.open_policy("照片.jpg", b"\x7fELF\x02") == "show_only"
-    assert ev.open_policy("照片.jpg", b"\xff\xd8\xff\xe0") == "open"
+    assert ev_opening.open_policy("发票.pdf", b"MZ\x90\x00") == "show_only"
+    assert ev_opening.open_policy("照片.jpg", b"\x7fELF\x02") == "show_only"
+    assert ev_opening.open_policy("照片.jpg", b"\xff\xd8\xff\xe0") == "open"
     fake = tmp_path / "发票.pdf"
     fake.write_bytes(b"MZ\x90\x00" + b"\0" * 100)
     with db.sessions() as s:
         target = svc.target_id_for(s, 13, 2025)
     with db.sessions.begin() as s:
         (view,) = ev.attach(s, target, [fake], "clerk")
-    copy, policy = ev.viewer_copy(view.sha256, view.original_name, tmp_path / "open")
-    assert policy == "show_only" and copy.name == "发票.pdf" + ev.BLOCKED_SUFFIX
+    copy, policy = ev_opening.viewer_copy(view.sha256, view.original_name, tmp_path / "open")
+    assert policy == "show_only" and copy.name == "发票.pdf" + ev_opening.BLOCKED_SUFFIX
     assert copy.read_bytes() == fake.read_bytes()
     assert sorted(p.name for p in (tmp_path / "open").iterdir()) == [copy.name]  # no temporary left

@@ -325,7 +325,8 @@ def test_a_copy_that_does_not_compare_equal_is_rolled_back(single_pc, run, datab
 def test_server_backups_restore_into_another_server_and_a_single_pc(single_pc, run, databases, monkeypatch,
                                                                     tmp_path, server_store):
     from qjgb_desktop import paths
-    from qjgb_desktop.services.safety.backup import MANIFEST_NAME, check_backup_file
+    from qjgb_desktop.services.safety.checks import check_backup_file
+    from qjgb_desktop.services.safety.folders import MANIFEST_NAME
 
     first = databases("empty")
     assert run("migrate-to", "--db", first)[0] == 0

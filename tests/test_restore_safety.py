@@ -338,7 +338,7 @@ def test_an_empty_or_overwritten_database_is_refused_not_replaced(cli, data_dir,
 # -- leftovers ------------------------------------------------------------------------------------------------
 
 def test_leftovers_of_failed_backups_are_removed_and_nothing_else(cli, data_dir, tmp_path):
-    from qjgb_desktop.services.safety.backup import clean_leftovers
+    from qjgb_desktop.services.safety.folders import clean_leftovers
 
     backups = data_dir / "backups"
     full = tmp_path / "full"

@@ -21,6 +21,8 @@ import pytest
 from sqlalchemy import func, select, text
 
 from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.evidence import opening as ev_opening
+from qjgb_desktop.services.evidence import pack as ev_pack
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin
 from qjgb_desktop.store.blobs import DB_CHUNK, BlobError, BlobStore, DatabaseBlobStore
@@ -106,15 +108,15 @@ def test_attach_list_open_export_remove_purge_on_the_server(sdb, data_dir, store
         assert [v.original_name for v in ev.list_evidence(s, target_id=target)].count("会议纪要（2025年6月）.pdf") == 1
         assert len(ev.list_evidence(s, target_id=target)) == 4
 
-    copy, policy = ev.viewer_copy(minutes.sha256, minutes.original_name, tmp_path / "open")
-    assert copy.read_bytes() == files["会议纪要（2025年6月）.pdf"].read_bytes() and policy == ev.OPEN
+    copy, policy = ev_opening.viewer_copy(minutes.sha256, minutes.original_name, tmp_path / "open")
+    assert copy.read_bytes() == files["会议纪要（2025年6月）.pdf"].read_bytes() and policy == ev_opening.OPEN
     program = next(v for v in views if v.original_name == "启动.exe")
-    copy, policy = ev.viewer_copy(program.sha256, program.original_name, tmp_path / "open")
-    assert policy == ev.SHOW_ONLY and copy.name.endswith(ev.BLOCKED_SUFFIX)
+    copy, policy = ev_opening.viewer_copy(program.sha256, program.original_name, tmp_path / "open")
+    assert policy == ev_opening.SHOW_ONLY and copy.name.endswith(ev_opening.BLOCKED_SUFFIX)
 
     out = tmp_path / "迎检.zip"
     with sdb.sessions() as s:
-        assert ev.export_pack(s, out, measure_no=13) == 4
+        assert ev_pack.export_pack(s, out, measure_no=13) == 4
     with zipfile.ZipFile(out) as z:
         manifest = list(csv.reader(io.StringIO(z.read("清单.csv").decode("utf-8-sig"))))
         pdf_path = next(n for n in z.namelist() if n.endswith("会议纪要（2025年6月）.pdf"))
@@ -123,7 +125,7 @@ def test_attach_list_open_export_remove_purge_on_the_server(sdb, data_dir, store
     assert {row[0]: row[1] for row in manifest[1:]}[pdf_path] == minutes.sha256
     folder = tmp_path / "迎检文件夹"
     with sdb.sessions() as s:
-        assert ev.export_pack(s, folder, measure_no=13) == 4
+        assert ev_pack.export_pack(s, folder, measure_no=13) == 4
     assert sorted(p.read_bytes() for p in folder.rglob("*.jpg")) == [files["现场照片.jpg"].read_bytes()]
 
     with sdb.sessions() as s:

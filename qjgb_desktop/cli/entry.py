@@ -12,7 +12,7 @@ import os
 import sys
 from pathlib import Path
 
-from qjgb_desktop import __version__, paths
+from qjgb_desktop import __version__, errors, paths
 from qjgb_desktop.cli import accounts as cli_accounts
 from qjgb_desktop.cli import documents as cli_documents
 from qjgb_desktop.cli import evidence as cli_evidence
@@ -97,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     _console_safe_output()
     paths.use_persistent_matplotlib_cache()  # before anything imports matplotlib
+    errors.set_backup_hint(_newest_backup_hint)  # the damaged-database message names the newest good backup
     try:
         return _main(argv)
     except BrokenPipeError:  # output piped into `head` and cut short: not an error of ours
@@ -110,6 +111,12 @@ def main(argv: list[str] | None = None) -> int:
             raise  # a bug: the traceback is for support
         print(f"错误：{message}", file=sys.stderr)
         return EXIT_FAIL
+
+
+def _newest_backup_hint() -> str:
+    from qjgb_desktop.services.safety.checks import newest_backup_hint
+
+    return newest_backup_hint()
 
 
 def _console_safe_output() -> None:
@@ -271,7 +278,8 @@ def _plan_load(args) -> int:
 
 def _backup(args) -> int:
     from qjgb_desktop.errors import UserError
-    from qjgb_desktop.services.safety.backup import create_backup, create_full_backup, restore_backup, restore_full_backup
+    from qjgb_desktop.services.safety.backup import create_backup, create_full_backup
+    from qjgb_desktop.services.safety.restore import restore_backup, restore_full_backup
 
     _require_at_entry(args, args.command)  # 管理员 only, when the database has accounts
     here = "本机" if paths.database_url().startswith("sqlite") else "服务器上"  # server mode: same formats
@@ -319,7 +327,9 @@ def _backup(args) -> int:
 def _migrate_to(args) -> int:
     """qjgb migrate-to --db URL: exit 0 copied and proven equal; 2 refused (nothing written); 1 failed or not equal
     (rolled back: the server holds nothing of it)."""
-    from qjgb_desktop.services.safety.migrate import CopyMismatch, MigrateError, Refused, migrate_to, safe_url
+    from qjgb_desktop.services.safety.migrate import migrate_to
+    from qjgb_desktop.services.safety.compare import CopyMismatch
+    from qjgb_desktop.services.safety.transfer import MigrateError, Refused, safe_url
 
     _require_at_entry(args, "backup")  # it reads everything, like a backup: 管理员 only when there are accounts
 

@@ -49,6 +49,7 @@ def run(args, open_db) -> int:
 
 def _evidence(args, db) -> int:
     from qjgb_desktop.services.evidence import records as ev
+    from qjgb_desktop.services.evidence import pack as ev_pack
     from qjgb_desktop.services.progress.reports import target_id_for
 
     cmd = args.evidence_command
@@ -85,7 +86,7 @@ def _evidence(args, db) -> int:
         print(f"已删除 {len(gone)} 个不再使用的存储文件")
         return EXIT_OK
     with db.sessions() as s:
-        n = ev.export_pack(s, args.out, measure_no=args.measure, action_no=args.action, department=args.department)
+        n = ev_pack.export_pack(s, args.out, measure_no=args.measure, action_no=args.action, department=args.department)
     print(f"已导出 {n} 个文件到 {args.out}（清单.csv 列出每个文件的 SHA-256）")
     return EXIT_OK
 

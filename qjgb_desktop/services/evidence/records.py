@@ -1,4 +1,5 @@
-"""佐证材料: attach files to yearly targets (and reports), list, remove, purge, verify, export inspection packs.
+"""佐证材料: attach files to yearly targets (and reports), list, remove, purge, verify (opening.py opens them, pack.py
+exports inspection packs).
 
 Attaching is all-or-nothing: every file is checked first, then copied into the content-addressed store, then
 recorded in one transaction. A failure or a cancel on the way removes what this attach stored and records
@@ -7,12 +8,7 @@ nothing. The user's own files are only ever read.
 
 from __future__ import annotations
 
-import csv
-import io
 import mimetypes
-import os
-import shutil
-import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,17 +18,27 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.validation import clean_text
-from qjgb_desktop.store.blobs import BlobStore, Cancelled, DatabaseBlobStore, clean_evidence_leftovers, evidence_store, \
-    safe_file_name
-from qjgb_desktop.store.models import Action, AuditEvent, Department, Evidence, EvidenceFile, Measure, MeasureDepartment, \
-    ProgressReport, YearlyTarget
 from qjgb_desktop.services.accounts.access import require
 from qjgb_desktop.services.progress.reports import ProgressError
 from qjgb_desktop.services.settings.record import load_settings
+from qjgb_desktop.store.blobs import (
+    BlobStore,
+    Cancelled,
+    DatabaseBlobStore,
+    clean_evidence_leftovers,
+    evidence_store,
+)
+from qjgb_desktop.store.models import (
+    AuditEvent,
+    Evidence,
+    EvidenceFile,
+    Measure,
+    ProgressReport,
+    YearlyTarget,
+)
 
 __all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "clean_evidence_leftovers",
-           "counts_by_target", "csv_cell", "export_pack", "list_evidence", "open_policy", "purge", "remove",
-           "save_content", "store_for_url", "verify", "viewer_copy", "viewer_copy_name"]
+           "counts_by_target", "list_evidence", "purge", "remove", "store_for_url", "verify"]
 
 
 class EvidenceError(ProgressError):
@@ -320,202 +326,3 @@ def verify(session: Session, store: BlobStore | None = None, progress: Callable[
             (report.unrecorded if store.hash_of(sha) == sha else report.orphaned).append(sha)
     report.leftovers = [getattr(p, "name", p) for p in store.leftovers()]  # file names, or upload ids on a server
     return report
-
-
-# -- opening a file with the system ---------------------------------------------------------------------
-
-# Opened directly (double-click, 打开): the types evidence really comes in whose system viewers do not run code
-# from the file: PDF and OFD (the national e-document format), pictures, audio/video, plain text, and office
-# documents without macros. Legacy .doc/.xls/.ppt and WPS's .wps/.et/.dps can hold macros, but Office and WPS
-# keep those behind their own prompt, and the copy is marked as downloaded (Protected View) on Windows.
-# Everything else, by default, is only shown in its folder after a warning: programs and scripts (.exe .bat .cmd
-# .com .scr .pif .msi .lnk .url .js .jse .vbs .wsf .ps1 .hta .jar .reg .cpl …), macro formats (.docm .xlsm
-# .pptm .xlsb .dotm …), web pages and SVG (scripts in a browser), archives (a program one click inside),
-# RTF (embedded objects) and CSV (formulas run by Excel).
-SAFE_TO_OPEN = frozenset({
-    "pdf", "ofd",
-    "jpg", "jpeg", "png", "gif", "bmp", "tif", "tiff", "webp", "heic",
-    "mp4", "mov", "mp3", "m4a", "wav",
-    "txt",
-    "doc", "docx", "xls", "xlsx", "ppt", "pptx", "wps", "et", "dps", "odt", "ods", "odp",
-})
-# A file that says "program" in its first bytes is not opened whatever its name: Windows PE, ELF, Mach-O,
-# Windows shortcut.
-_PROGRAM_MAGIC = (b"MZ", b"\x7fELF", b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe",
-                  b"L\x00\x00\x00\x01\x14\x02\x00")
-BLOCKED_SUFFIX = ".已阻止"
-OPEN, SHOW_ONLY = "open", "show_only"
-
-
-def _copy_name(name: str) -> str:
-    return safe_file_name(clean_text(name, multiline=False).strip())
-
-
-def file_extension(name: str) -> str:
-    """The extension the system would go by, lower case, of the name a copy gets ("" for none)."""
-    stem, dot, ext = _copy_name(name).rpartition(".")
-    return ext.lower() if dot and stem else ""
-
-
-def open_policy(name: str, head: bytes = b"") -> str:
-    """"open" when the system may open a file of this name (and these first bytes) directly; "show_only" when
-    it must only be shown in its folder, after a warning, because opening might run it."""
-    if file_extension(name) in SAFE_TO_OPEN and not bytes(head).startswith(_PROGRAM_MAGIC):
-        return OPEN
-    return SHOW_ONLY
-
-
-def viewer_copy_name(name: str, head: bytes = b"") -> str:
-    """The name of the copy handed to the system: the original name when it is safe to open, else the original
-    name plus an inert suffix (no program is registered for it, so even a double-click in the folder runs
-    nothing)."""
-    copy = _copy_name(name)
-    return copy if open_policy(name, head) == OPEN else copy + BLOCKED_SUFFIX
-
-
-def viewer_copy(sha256: str, original_name: str, folder: Path, store: BlobStore | None = None
-                ) -> tuple[Path, str]:
-    """A copy of a stored file in `folder` for the system to open or show; returns (copy, open_policy).
-    The stored file keeps its hash name; the copy is written under a temporary name and renamed, so a failed copy
-    is never mistaken for a finished one, and is marked as downloaded from the Internet on Windows (Office then
-    opens it in Protected View, with macros off)."""
-    store = store or blob_store()
-    with store.open(sha256) as fh:
-        head = fh.read(16)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / viewer_copy_name(original_name, head)
-    if not target.is_file():
-        partial = folder / f".part-{sha256[:16]}"
-        try:
-            save_content(sha256, partial, store)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        _mark_downloaded(target)
-    return target, open_policy(original_name, head)
-
-
-def save_content(sha256: str, out: Path, store: BlobStore | DatabaseBlobStore | None = None) -> None:
-    """Write a stored content to the file `out` (replaced), streamed: from the file store or the server alike."""
-    with (store or blob_store()).open(sha256) as src, open(out, "wb") as dst:
-        shutil.copyfileobj(src, dst, 1 << 20)
-
-
-def _mark_downloaded(path: Path) -> None:
-    if os.name != "nt":
-        return
-    try:  # NTFS alternate data stream; a FAT or network drive without streams just has no mark
-        with open(f"{path}:Zone.Identifier", "w", encoding="ascii") as fh:
-            fh.write("[ZoneTransfer]\r\nZoneId=3\r\n")
-    except OSError:
-        pass
-
-
-# -- inspection packs (迎检材料) ------------------------------------------------------------------------
-
-# A cell a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @ first, or tab/CR first. The
-# full-width forms are included because some East Asian spreadsheet builds normalise them; it costs nothing.
-_FORMULA_STARTS = tuple("=+-@＝＋－＠")
-
-
-def csv_cell(value):
-    """One cell of a CSV we write: text cleaned (clean_text) and, when a spreadsheet would take it as a formula,
-    prefixed with an apostrophe, as the xlsx exports do with quotePrefix. Numbers stay numbers."""
-    if not isinstance(value, str):
-        return value
-    text = clean_text(value)
-    # After cleaning, a tab is a space and CR a line break; a formula could still hide behind either.
-    if value.startswith(("\t", "\r")) or text.lstrip(" \n").startswith(_FORMULA_STARTS):
-        return "'" + text
-    return text
-
-
-def _scope_query(session: Session, measure_no: int | None, action_no: int | None, department: str | None):
-    q = _query(False)
-    if measure_no is not None:
-        q = q.where(Measure.no == measure_no)
-    if action_no is not None:
-        q = q.join(Action, Action.id == Measure.action_id).where(Action.no == action_no)
-    if department is not None:
-        dep = session.scalar(select(Department.id).where(Department.name == department))
-        if dep is None:
-            raise EvidenceError(f"没有部门“{department}”")
-        q = q.where(Measure.id.in_(select(MeasureDepartment.measure_id).where(MeasureDepartment.department_id == dep)))
-    return q
-
-
-def export_pack(session: Session, out: Path, measure_no: int | None = None, action_no: int | None = None,
-                department: str | None = None, progress: Progress | None = None,
-                cancelled: Callable[[], bool] | None = None, store: BlobStore | None = None) -> int:
-    """Copy the evidence of a measure, an action or a department to a folder or a .zip, arranged as
-    任务/措施/年份/文件, with 清单.csv listing each file's path, sha256, size and description."""
-    store = store or blob_store(session)
-    items = list(session.scalars(_scope_query(session, measure_no, action_no, department)))
-    if not items:
-        raise EvidenceError("所选范围内没有佐证材料")
-    out = Path(out)
-    as_zip = out.suffix.lower() == ".zip"
-    if out.exists() and (as_zip or any(out.iterdir())):
-        raise EvidenceError(f"“{out}”已存在且不为空，请选择新的文件夹或文件名")
-    rows, used = [], set()
-    total = sum(e.file.size for e in items)
-    done = 0
-    partial = out.with_name(out.name + ".part")
-    try:
-        archive = zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) if as_zip else None
-        try:
-            for e in items:
-                if cancelled is not None and cancelled():
-                    raise Cancelled()
-                m = e.target.measure
-                folder = (safe_file_name(f"{m.action.numeral}、{m.action.title}"),
-                          safe_file_name(f"{m.no:02d}.{m.title}"), f"{e.target.year}年")
-                name = safe_file_name(e.original_name)
-                rel = "/".join((*folder, name))
-                n = 2
-                while rel in used:  # two attachments with one name: keep both
-                    stem, dot, ext = name.rpartition(".")
-                    rel = "/".join((*folder, f"{stem}({n}).{ext}" if dot else f"{name}({n})"))
-                    n += 1
-                used.add(rel)
-                if not store.has(e.file.sha256):
-                    raise EvidenceError(f"“{e.original_name}”的存储文件缺失，请先运行 qjgb verify 检查")
-                with store.open(e.file.sha256) as src:
-                    if archive is not None:
-                        info = zipfile.ZipInfo(rel, date_time=e.created_at.timetuple()[:6])
-                        info.compress_type, info.file_size = zipfile.ZIP_DEFLATED, e.file.size
-                        info.external_attr = 0o644 << 16  # rw-r--r-- when unpacked
-                        with archive.open(info, "w", force_zip64=e.file.size > 2**31) as dst:
-                            shutil.copyfileobj(src, dst, 4 * 2**20)
-                    else:
-                        target = partial.joinpath(*rel.split("/"))
-                        target.parent.mkdir(parents=True, exist_ok=True)
-                        with open(target, "wb") as dst:
-                            shutil.copyfileobj(src, dst, 4 * 2**20)
-                done += e.file.size
-                if progress is not None:
-                    progress(done, total, e.original_name)
-                rows.append([rel, e.file.sha256, e.file.size, e.original_name, e.description,
-                             f"措施{m.no}·{e.target.year}年", e.created_by, e.created_at.isoformat(timespec="seconds")])
-            manifest = io.StringIO()
-            writer = csv.writer(manifest)
-            writer.writerow(["路径", "SHA-256", "大小（字节）", "原文件名", "说明", "所属目标", "上传人", "上传时间"])
-            writer.writerows([csv_cell(v) for v in row] for row in rows)
-            data = ("\ufeff" + manifest.getvalue()).encode("utf-8")  # BOM: Excel opens it as UTF-8
-            if archive is not None:
-                archive.writestr("清单.csv", data)
-            else:
-                (partial / "清单.csv").write_bytes(data)
-        finally:
-            if archive is not None:
-                archive.close()
-        if not as_zip and out.is_dir():
-            out.rmdir()  # an empty folder the user chose
-        partial.replace(out)
-    except BaseException:
-        if partial.is_dir():
-            shutil.rmtree(partial, ignore_errors=True)
-        else:
-            partial.unlink(missing_ok=True)
-        raise
-    return len(rows)

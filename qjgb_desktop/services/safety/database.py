@@ -106,7 +106,7 @@ def refuse_unusable_file(db_file: Path) -> None:
         why = _looks_unusable(db_file)
     if why is None:
         return
-    from qjgb_desktop.errors import newest_backup_hint
+    from qjgb_desktop.services.safety.checks import newest_backup_hint
 
     newest = newest_backup_hint()
     raise UnusableDatabase(
@@ -131,7 +131,7 @@ def sweep_leftovers(data_dir: Path | None = None) -> int:
     """At every start of the window or a command: remove what interrupted writes left behind (partial backups,
     partial evidence copies, temporary export files). Never removes anything else, never raises."""
     from qjgb_desktop.store.blobs import clean_evidence_leftovers
-    from qjgb_desktop.services.safety.backup import clean_leftovers
+    from qjgb_desktop.services.safety.folders import clean_leftovers
 
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     try:

@@ -29,33 +29,11 @@ from sqlalchemy.pool import NullPool
 
 from qjgb_desktop.errors import UserError
 from qjgb_desktop.store.revision import HEAD
-from qjgb_desktop.services.safety.backup import (
-    FULL_DB_NAME,
-    MANIFEST_NAME,
-    BackupError,
-    FullBackupResult,
-    RestoreResult,
-    _bring_evidence,
-    _check_tree,
-    _clean_folder,
-    _enter_guard,
-    _fail,
-    _listed_evidence,
-    _remove_staged,
-    _stage,
-    _unique_backup_path,
-    _verify_evidence,
-    backups_dir,
-)
+from qjgb_desktop.services.safety.checks import _bring_evidence, _check_tree, _listed_evidence, _remove_staged, _stage, _verify_evidence
+from qjgb_desktop.services.safety.folders import FULL_DB_NAME, MANIFEST_NAME, BackupError, FullBackupResult, RestoreResult, _clean_folder, _enter_guard, _fail, _unique_backup_path, backups_dir
 from qjgb_desktop.store.files import write_atomically
-from qjgb_desktop.services.safety.migrate import (
-    MigrateError,
-    copy_database,
-    forget_contents,
-    listed_contents,
-    safe_url,
-    snapshot,
-)
+from qjgb_desktop.services.safety.migrate import copy_database
+from qjgb_desktop.services.safety.transfer import MigrateError, forget_contents, listed_contents, safe_url, snapshot
 
 
 def _server_engine(url: str, purpose: str):

@@ -220,7 +220,7 @@ class EvidencePanel(QWidget):
     def _copy_out(self, item) -> tuple[Path, str]:
         """(copy, open policy): a copy in a private temporary folder (the stored file keeps its hash), under the
         original name when that is safe to open, else with an inert suffix."""
-        from qjgb_desktop.services.evidence.records import viewer_copy
+        from qjgb_desktop.services.evidence.opening import viewer_copy
 
         return viewer_copy(item.sha256, item.original_name, self._open_copies / str(item.id))
 
@@ -229,7 +229,7 @@ class EvidencePanel(QWidget):
         shutil.rmtree(self._open_copies, ignore_errors=True)
 
     def open_item(self, item) -> None:
-        from qjgb_desktop.services.evidence.records import OPEN
+        from qjgb_desktop.services.evidence.opening import OPEN
 
         try:
             copy, policy = self._copy_out(item)
@@ -243,7 +243,7 @@ class EvidencePanel(QWidget):
 
     def confirm_show_only(self, item) -> bool:
         """The warning for a file that is not opened directly; True when the user wants it shown in its folder."""
-        from qjgb_desktop.services.evidence.records import BLOCKED_SUFFIX, file_extension
+        from qjgb_desktop.services.evidence.opening import BLOCKED_SUFFIX, file_extension
 
         ext = file_extension(item.original_name)
         kind = f"“.{ext}”类型的文件" if ext else "没有扩展名的文件"
@@ -275,7 +275,7 @@ class EvidencePanel(QWidget):
         if not name:
             return None
         try:
-            from qjgb_desktop.services.evidence.records import save_content
+            from qjgb_desktop.services.evidence.opening import save_content
 
             write_atomically(Path(name), lambda p: save_content(item.sha256, p))
         except OSError as exc:
@@ -300,6 +300,7 @@ class EvidencePanel(QWidget):
     def export_pack(self) -> None:
         """Inspection pack of the selected measure, its action, or one of its departments."""
         from qjgb_desktop.services.evidence import records as ev
+        from qjgb_desktop.services.evidence import pack as ev_pack
 
         node = self._node
         measure = node.measure if isinstance(node, TargetNode) else node
@@ -322,6 +323,6 @@ class EvidencePanel(QWidget):
 
         def job():
             with sessions() as s:
-                return ev.export_pack(s, path, **kwargs)
+                return ev_pack.export_pack(s, path, **kwargs)
         self.ctx.workers.run(job, lambda n: self.window().statusBar().showMessage(f"已导出 {n} 个文件到 {path}", 8000),
                              lambda exc: QMessageBox.warning(self, "未导出", str(exc)))
