@@ -12,7 +12,8 @@ from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.evidence import pack as ev_pack
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin, set_max_evidence_mb
-from qjgb_desktop.store.blobs import BlobStore, safe_file_name
+from qjgb_desktop.store.blobs import BlobStore
+from qjgb_desktop.store.files import safe_file_name
 from qjgb_desktop.store.models import Evidence, EvidenceFile
 
 

@@ -24,7 +24,8 @@ from qjgb_desktop.services.settings import record as settings
 from qjgb_desktop.services.supervision import items as supervision
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.safety.database import open_database
-from qjgb_desktop.store.blobs import BlobStore, DatabaseBlobStore
+from qjgb_desktop.store.blobs import BlobStore
+from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 from qjgb_desktop.store.engine import make_engine
 from qjgb_desktop.store.models import (
     AuditEvent,

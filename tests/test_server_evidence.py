@@ -25,7 +25,8 @@ from qjgb_desktop.services.evidence import opening as ev_opening
 from qjgb_desktop.services.evidence import pack as ev_pack
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin
-from qjgb_desktop.store.blobs import DB_CHUNK, BlobError, BlobStore, DatabaseBlobStore
+from qjgb_desktop.store.blobs import BlobError, BlobStore
+from qjgb_desktop.store.server_blobs import DB_CHUNK, DatabaseBlobStore
 from qjgb_desktop.store.models import BlobChunk, StoredBlob
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -233,7 +234,7 @@ KILLED_UPLOAD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
     sys.path.insert(0, sys.argv[1])
-    from qjgb_desktop.store.blobs import DatabaseBlobStore
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
     from qjgb_desktop.store.engine import make_engine
 
     pieces = []

@@ -16,11 +16,8 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.services.evidence.records import EvidenceError, Progress, _query, blob_store
-from qjgb_desktop.store.blobs import (
-    BlobStore,
-    Cancelled,
-    safe_file_name,
-)
+from qjgb_desktop.store.blobs import BlobStore, Cancelled
+from qjgb_desktop.store.files import safe_file_name
 from qjgb_desktop.store.models import (
     Action,
     Department,

@@ -21,13 +21,8 @@ from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.services.accounts.access import require
 from qjgb_desktop.services.progress.reports import ProgressError
 from qjgb_desktop.services.settings.record import load_settings
-from qjgb_desktop.store.blobs import (
-    BlobStore,
-    Cancelled,
-    DatabaseBlobStore,
-    clean_evidence_leftovers,
-    evidence_store,
-)
+from qjgb_desktop.store.blobs import BlobStore, Cancelled, clean_evidence_leftovers, evidence_store
+from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 from qjgb_desktop.store.models import (
     AuditEvent,
     Evidence,

@@ -123,7 +123,8 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
     `target_url`, proven equal before the commit. Refused (nothing written) for anything but an empty server."""
     from qjgb_desktop import paths
     from qjgb_desktop.services.safety.database import open_database
-    from qjgb_desktop.store.blobs import DatabaseBlobStore, evidence_store
+    from qjgb_desktop.store.blobs import evidence_store
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
     from qjgb_desktop.store.engine import CHANGE_CHANNEL, make_engine, server_write_lock
     from qjgb_desktop.store.models import Plan
 

@@ -111,7 +111,8 @@ def backup_server(url: str, target: Path) -> Path:
 def full_backup_server(url: str, folder: Path) -> FullBackupResult:
     """<folder>/qjgb.sqlite3 (a fresh copy of the server), <folder>/evidence (contents new since the last backup into
     this folder added) and <folder>/qjgb-backup.json, all from one snapshot of the server."""
-    from qjgb_desktop.store.blobs import BlobStore, DatabaseBlobStore
+    from qjgb_desktop.store.blobs import BlobStore
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 
     folder = Path(folder)
     engine = _server_engine(url, "完整备份")
@@ -180,7 +181,7 @@ def restore_server(url: str, source_db: Path, full_folder: Path | None) -> Resto
 
 
 def _replace_server(engine, staged: Path, wanted, backups: Path) -> tuple[Path, int, int]:
-    from qjgb_desktop.store.blobs import DatabaseBlobStore
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
     from qjgb_desktop.store.engine import CHANGE_CHANNEL, server_write_lock
 
     uri = f"{staged.resolve().as_uri()}?mode=ro"
