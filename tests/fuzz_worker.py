@@ -1805,7 +1805,8 @@ def setup(data_dir: Path) -> Ctx:
     from qjgb_desktop.services.collection import return_file
     from qjgb_desktop.services.progress import reports as svc
     from qjgb_desktop.services.safety.database import open_database
-    from qjgb_desktop.services.collection.returns import CHANGED, NEW, ImportPreview, commit, read_return
+    from qjgb_desktop.services.collection.commit import commit
+    from qjgb_desktop.services.collection.returns import CHANGED, NEW, ImportPreview, read_return
     from qjgb_desktop.services.collection.templates import Identity, row_token, write_template
     from qjgb_desktop.services.progress.reports import ProgressError
     from qjgb_desktop.store.models import (Department, Indicator, IndicatorValue, ProgressReport, Setting,

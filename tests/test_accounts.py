@@ -288,7 +288,7 @@ ENTRY, SUPERVISION, ADMIN_ONLY = {ADMIN, CLERK}, {ADMIN, SUPERVISOR}, {ADMIN}
 
 
 def write_cases(r):
-    from qjgb_desktop.services.collection.returns import commit
+    from qjgb_desktop.services.collection.commit import commit
     from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
 
     day = TODAY
@@ -399,7 +399,7 @@ def test_a_department_clerk_works_only_for_their_departments(db):
 
 
 def test_an_import_is_the_supervisors_and_writes_the_departments_rows(db, record):
-    from qjgb_desktop.services.collection.returns import commit
+    from qjgb_desktop.services.collection.commit import commit
 
     summary = write(db, lambda s: commit(s, [record["preview"]()], "督导乙", TODAY))
     assert summary.reports_added + summary.reports_corrected == 1

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.commit import commit
+from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template, write_templates
 from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.store.models import ProgressReport

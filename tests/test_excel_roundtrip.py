@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.services.collection.returns import CHANGED, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.commit import commit
+from qjgb_desktop.services.collection.returns import CHANGED, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template
 from qjgb_desktop.store.models import ImportBatch, IndicatorValue, ProgressReport
 

@@ -12,7 +12,8 @@ from office import convert, convert_many, measure_heights, pdf_pages, pdf_text, 
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.collection.export import export_workbook
-from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, commit, read_return
+from qjgb_desktop.services.collection.commit import commit
+from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template
 from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.progress.reports import ProgressError

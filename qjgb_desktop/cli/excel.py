@@ -84,7 +84,8 @@ def _template(args, db) -> int:
 
 def _import(args, db) -> int:
     from qjgb_desktop.cli.progress import current_user
-    from qjgb_desktop.services.collection.returns import ERROR, commit, read_return
+    from qjgb_desktop.services.collection.commit import commit
+    from qjgb_desktop.services.collection.returns import ERROR, read_return
 
     today = getattr(args, "today", None) or date.today()
     with db.sessions() as s:
@@ -96,7 +97,7 @@ def _import(args, db) -> int:
             _print_preview(p)
     if not ok:
         if args.returns:
-            from qjgb_desktop.services.collection.returns import write_returns
+            from qjgb_desktop.services.collection.commit import write_returns
 
             report["returns"] = []
             for p in previews:

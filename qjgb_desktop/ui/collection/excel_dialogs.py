@@ -313,7 +313,7 @@ class ImportDialog(QDialog):
         return out
 
     def commit(self) -> None:
-        from qjgb_desktop.services.collection.returns import commit
+        from qjgb_desktop.services.collection.commit import commit
 
         rejected = {(p.file.name, r.sheet, r.row) for p, rows in self.sent_back().values() for r in rows}
         ctx = self.window_.ctx
@@ -329,7 +329,7 @@ class ImportDialog(QDialog):
         self.summary.setText(self.summary.text() + "\n已导入。")
 
     def make_returns(self, folder: str | None = None) -> list[Path]:
-        from qjgb_desktop.services.collection.returns import write_returns
+        from qjgb_desktop.services.collection.commit import write_returns
 
         groups = [g for g in self.sent_back().values() if not g[0].errors]
         if not groups:
