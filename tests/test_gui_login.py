@@ -95,7 +95,7 @@ def test_the_account_is_the_user_of_every_record_and_refusals_show_in_the_form(q
 
 def test_a_period_close_refused_for_the_role_is_told_and_writes_nothing(qtbot, db, monkeypatch):
     from qjgb_desktop.services.progress.reports import closed_periods
-    from qjgb_desktop.ui.window import main_window
+    from qjgb_desktop.ui.window import entry_actions as main_window
 
     make_accounts(db)
     win = start_window(qtbot, db)

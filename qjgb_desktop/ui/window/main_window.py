@@ -4,55 +4,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QByteArray, QModelIndex, QSettings, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
+from PySide6.QtCore import QModelIndex, QSettings, Qt
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFrame,
-    QInputDialog,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QScrollArea,
     QSplitter,
-    QStyle,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from qjgb_desktop import __version__
-from qjgb_desktop.domain.status import STATES
-from qjgb_desktop.errors import UserError
 from qjgb_desktop.qtmodels.plan_filter import PlanFilterProxy
 from qjgb_desktop.qtmodels.plan_tree import (
     COL_EVIDENCE,
     COL_LAST,
     COL_LEAD,
     COL_NAME,
-    COL_PERCENT,
     COL_STATE,
     COL_YEAR,
     NodeRole,
     PlanTreeModel,
 )
 from qjgb_desktop.services.plan.query import MeasureNode, PlanTree, TargetNode, departments_by_load
-from qjgb_desktop.ui.window import view_state
-from qjgb_desktop.ui.supervision.assessment_panel import AssessmentPanel
-from qjgb_desktop.ui.supervision.calendar_panel import CalendarPanel
-from qjgb_desktop.ui.window.context import AppContext
-from qjgb_desktop.ui.plan.detail_panel import DetailPanel
 from qjgb_desktop.ui.evidence.evidence_panel import EvidencePanel
+from qjgb_desktop.ui.plan.detail_panel import DetailPanel
 from qjgb_desktop.ui.plan.filter_bar import FilterBar
-from qjgb_desktop.ui.widgets.lazy_tab import LazyTab
 from qjgb_desktop.ui.plan.plan_view import NameDelegate, PlanTreeView, StateDelegate
 from qjgb_desktop.ui.progress.reports_panel import ReportsPanel
-from qjgb_desktop.ui.supervision.panel import DepartmentView, FollowUpView
+from qjgb_desktop.ui.supervision.assessment_panel import AssessmentPanel
+from qjgb_desktop.ui.supervision.calendar_panel import CalendarPanel
 from qjgb_desktop.ui.supervision.items import SupervisionItemsPanel
-
-DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
-# Splitters as remembered; "2": the layout whose right pane no longer holds the tree narrow starts afresh.
-SPLITTER_KEY, RIGHT_SPLITTER_KEY = "window/splitter2", "window/rightSplitter2"
+from qjgb_desktop.ui.supervision.panel import DepartmentView, FollowUpView
+from qjgb_desktop.ui.widgets.lazy_tab import LazyTab
+from qjgb_desktop.ui.window import view_state
+from qjgb_desktop.ui.window.context import AppContext
+from qjgb_desktop.ui.window.entry_actions import EntryActions
+from qjgb_desktop.ui.window.layout import RememberedLayout
+from qjgb_desktop.ui.window.menus import Menus
 
 
 def _scrolled(widget: QWidget) -> QScrollArea:
@@ -64,7 +55,7 @@ def _scrolled(widget: QWidget) -> QScrollArea:
     return area
 
 
-class MainWindow(QMainWindow):
+class MainWindow(EntryActions, Menus, RememberedLayout, QMainWindow):
     def __init__(self, tree: PlanTree | None, settings: QSettings, data_dir: Path | None = None,
                  ctx: AppContext | None = None) -> None:
         super().__init__()
@@ -432,191 +423,6 @@ class MainWindow(QMainWindow):
             self.bottom_tabs.setCurrentIndex(1)  # 佐证材料
             self.evidence.attach_files(files, target)
 
-    def _target_for_entry(self, node=None) -> TargetNode | None:
-        node = node if node is not None else self.current_node()
-        if isinstance(node, TargetNode):
-            return node
-        if isinstance(node, MeasureNode):
-            year = self.model.focus_year()
-            return next((t for t in node.targets if t.year == year), node.targets[0] if node.targets else None)
-        return None
-
-    def _report_form(self, target: TargetNode, base=None):
-        from qjgb_desktop.domain.periods import periods_in
-        from qjgb_desktop.services.progress import reports as svc
-        from qjgb_desktop.services.settings.record import load_settings
-        from qjgb_desktop.ui.progress.report_form import ReportForm
-
-        with self.ctx.db.sessions() as s:
-            d = svc.form_defaults(s, target.id, self.ctx.today(), self.ctx.user)
-            scheme = load_settings(s).scheme
-        form = None
-        if base is not None:
-            def submit(report, _values):  # form.base: after a conflict, the version the user chose to build on
-                return self.ctx.write(lambda s: svc.correct_report(s, form.base.id, report, self.ctx.user,
-                                                                   self.ctx.today()))
-            period, day, department, reporter = base.period, base.report_date, base.department, base.reporter
-            status, percent = base.status, base.percent
-        else:
-            def submit(report, values):
-                return self.ctx.write(lambda s: svc.add_report(s, target.id, report, self.ctx.user, self.ctx.today(),
-                                                               indicator_values=values))
-            period, day, department, reporter = d.period, d.report_date, d.department, d.reporter
-            status, percent = d.status, d.percent
-            mine = [x for x in (self.ctx.account.departments if self.ctx.account else ()) if x in d.departments]
-            if mine and department not in mine:
-                department = mine[0]  # a 部门填报员 reports in their own department's name
-        periods = [p.code for p in periods_in(self.model.tree().years, scheme) if p.year >= target.year]
-        form = ReportForm(target, period=period, periods=periods, report_date=day, department=department,
-                          departments=d.departments, reporter=reporter, status=status, percent=percent,
-                          submit=submit, base=base, parent=self)
-        return form
-
-    def new_report(self):
-        """Open the report form for the selected target (for a measure: its target of the year shown)."""
-        target = self._target_for_entry()
-        if target is None:
-            self.statusBar().showMessage("请先在左侧选择一项措施或年度目标", 5000)
-            return None
-        if self.ctx.db is None:
-            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
-            return None
-        form = self._report_form(target)
-        form.open()
-        return form
-
-    def correct_report(self, report):
-        target = self._find_target(report.target_id)
-        if target is None or self.ctx.db is None:
-            return None
-        form = self._report_form(target, base=report)
-        form.open()
-        return form
-
-    def enter_indicator_value(self):
-        """The selected measure's (or target's) indicator values, entered on their own."""
-        from qjgb_desktop.services.progress import reports as svc
-        from qjgb_desktop.ui.progress.indicator_dialog import IndicatorValueDialog
-
-        node = self.current_node()
-        measure = node.measure if isinstance(node, TargetNode) else node
-        if not isinstance(measure, MeasureNode) or not measure.indicators or self.ctx.db is None:
-            self.statusBar().showMessage("请先选择一项有量化指标的措施或年度目标", 5000)
-            return None
-
-        def submit(indicator_id, value, as_of, note):
-            return self.ctx.write(lambda s: svc.set_indicator_value(s, indicator_id, value, as_of, self.ctx.user,
-                                                                    self.ctx.today(), note=note))
-        dialog = IndicatorValueDialog(measure, self.ctx.today(), submit, self)
-        dialog.open()
-        return dialog
-
-    def delete_report(self, report) -> bool:
-        from qjgb_desktop.services.progress import reports as svc
-
-        reason, ok = QInputDialog.getText(
-            self, "删除报告", f"删除报告 #{report.id}（措施{report.measure_no}·{report.year}年 {report.period}）。\n"
-            "报告不会真正消失，会连同删除原因保留在修订历史中。\n删除原因：")
-        if not ok:
-            return False
-        try:
-            self.ctx.write(lambda s: svc.delete_report(s, report.id, reason, self.ctx.user))
-        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
-            QMessageBox.warning(self, "无法删除", str(exc))
-            return False
-        return True
-
-    def show_history(self, report):
-        from qjgb_desktop.services.progress.reports import report_history
-        from qjgb_desktop.ui.progress.reports_panel import HistoryDialog
-
-        with self.ctx.db.sessions() as s:
-            revisions = report_history(s, report.series_id)
-        dialog = HistoryDialog(revisions, self)
-        dialog.open()
-        return dialog
-
-    def _find_target(self, target_id: int) -> TargetNode | None:
-        tree = self.model.tree()
-        return next((t for m in tree.measures() for t in m.targets if t.id == target_id), None) if tree else None
-
-    # -- periods and settings --------------------------------------------------------------------
-    def close_period(self) -> None:
-        from qjgb_desktop.services.progress import reports as svc
-
-        snap = self.model.status()
-        current = snap.period.code if snap else ""
-        code, ok = QInputDialog.getText(self, "关闭填报周期",
-                                        "关闭后，该周期的报告将被锁定，不能再新增、修订或删除。\n周期（如 2025Q3）：",
-                                        text=current)
-        if not ok:
-            return
-        try:
-            self.ctx.write(lambda s: svc.close_period(s, code, self.ctx.user))
-        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
-            QMessageBox.warning(self, "无法关闭", str(exc))
-            return
-        self.statusBar().showMessage(f"已关闭填报周期 {code.upper()}", 8000)
-
-    def reopen_period(self) -> None:
-        from qjgb_desktop.services.progress import reports as svc
-
-        with self.ctx.db.sessions() as s:
-            closed = sorted(svc.closed_periods(s))
-        if not closed:
-            QMessageBox.information(self, "重新开放填报周期", "目前没有已关闭的周期。")
-            return
-        code, ok = QInputDialog.getItem(self, "重新开放填报周期", "选择周期（仅管理员）：", closed, len(closed) - 1, False)
-        if not ok:
-            return
-        reason, ok = QInputDialog.getText(self, "重新开放填报周期", f"重新开放 {code} 的原因（将记入留痕）：")
-        if not ok:
-            return
-        try:
-            self.ctx.write(lambda s: svc.reopen_period(s, code, reason, self.ctx.user))
-        except (svc.ProgressError, UserError) as exc:  # UserError: access.AccessDenied with accounts
-            QMessageBox.warning(self, "无法重新开放", str(exc))
-            return
-        self.statusBar().showMessage(f"已重新开放填报周期 {code}", 8000)
-
-    def purge_evidence(self) -> None:
-        from qjgb_desktop.services.evidence import records as ev
-
-        answer = QMessageBox.question(self, "清理佐证文件", "将永久删除所有已移除、且不再被任何佐证材料使用的存储文件。\n"
-                                      "记录和留痕保留。此操作仅限管理员，且不能撤销。继续吗？")
-        if answer != QMessageBox.StandardButton.Yes:
-            return
-        try:
-            gone = self.ctx.write(lambda s: ev.purge(s, self.ctx.user))
-        except (ev.EvidenceError, UserError) as exc:
-            QMessageBox.warning(self, "未清理", str(exc))
-            return
-        self.statusBar().showMessage(f"已删除 {len(gone)} 个不再使用的存储文件", 8000)
-
-    def edit_settings(self):
-        from qjgb_desktop.ui.settings.settings_dialog import SettingsDialog
-
-        dialog = SettingsDialog(self.ctx, self)
-        dialog.accepted.connect(self._update_context_label)
-        dialog.open()
-        return dialog
-
-    # -- accounts (ui/accounts/accounts_dialog) ------------------------------------------------------------
-    def switch_account(self):
-        from qjgb_desktop.ui.accounts import accounts_dialog
-
-        return accounts_dialog.switch_account(self)
-
-    def manage_accounts(self):
-        from qjgb_desktop.ui.accounts import accounts_dialog
-
-        return accounts_dialog.manage_accounts(self)
-
-    def change_own_password(self):
-        from qjgb_desktop.ui.accounts import accounts_dialog
-
-        return accounts_dialog.change_own_password(self)
-
     # -- filters ---------------------------------------------------------------------------------
     def _on_filter(self, setter):
         def apply(value) -> None:
@@ -634,31 +440,6 @@ class MainWindow(QMainWindow):
         self.detail.set_year(year)
         self._update_column_samples()
         self._after_filter()
-
-    def _update_column_samples(self) -> None:
-        """The widest texts of the figure columns, so they are sized before the lights arrive (and do not jump)."""
-        tree = self.model.tree()
-        if tree is None:
-            return
-        year_label = "" if self.filter_bar.year.currentData() else f"{tree.years[-1]}年 "
-        self.tree_view.set_column_samples({
-            COL_LEAD: [(m.lead, False) for m in tree.measures()],
-            COL_YEAR: [(str(tree.years[-1]), False)],
-            COL_PERCENT: [("100%", False), ("99.9%", False)],
-            COL_STATE: [(year_label + state, True) for state in STATES],
-            COL_LAST: [(f"{tree.years[-1]}-12-31", False)],
-            COL_EVIDENCE: [("999", False)],
-        })
-        self._apply_minimums()
-
-    def _apply_minimums(self) -> None:
-        """Sensible splitter minimums: the tree keeps its readable name column with 完成度 and 状态; the details
-        keep about 24 characters a line."""
-        view = self.tree_view
-        frame = 2 * view.frameWidth() + view.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent)
-        self.splitter.widget(0).setMinimumWidth(
-            view.name_min_width() + view.column_need(COL_PERCENT) + view.column_need(COL_STATE) + frame)
-        self.right_splitter.setMinimumWidth(24 * self.fontMetrics().horizontalAdvance("国") + 2 * frame)
 
     def _after_filter(self) -> None:
         if not self._revealing and not self.filter_notice.isHidden():  # the user filters anew: the notice is stale
@@ -682,129 +463,15 @@ class MainWindow(QMainWindow):
         self.target_items.set_target(self._target_for_entry())
         self._load_selection_data()
 
-    # -- menus -----------------------------------------------------------------------------------
-    def _action(self, menu, label: str, slot, shortcut=None) -> QAction:
-        action = QAction(label, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(lambda _checked=False: slot())
-        menu.addAction(action)
-        return action
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("文件(&F)")
-        self._action(file_menu, "导出 Excel…", lambda: self._excel("export_excel"), QKeySequence("Ctrl+E"))
-        self._action(file_menu, "下发填报模板…", lambda: self._excel("ask_and_send_templates"))
-        self._action(file_menu, "导入交回的模板…", lambda: self._excel("import_returns"))
-        file_menu.addSeparator()
-        self._action(file_menu, "生成进展报告（Word）…", lambda: self._document("generate_report"))
-        self._action(file_menu, "生成督办通知单（Word）…", lambda: self._document("generate_notices"))
-        file_menu.addSeparator()
-        self._action(file_menu, "打开数据文件夹", self._open_data_dir)
-        self.switch_account_action = self._action(file_menu, "切换账户…", self.switch_account)
-        self._action(file_menu, "修改我的密码…", self.change_own_password)
-        self._action(file_menu, "账户管理…", self.manage_accounts)
-        file_menu.addSeparator()
-        self._action(file_menu, "退出(&X)", self.close, QKeySequence.StandardKey.Quit)
 
-        report_menu = self.menuBar().addMenu("填报(&R)")
-        self.new_report_action = self._action(report_menu, "填报进展…", self.new_report, QKeySequence("Ctrl+N"))
-        self._action(report_menu, "录入指标实际值…", self.enter_indicator_value, QKeySequence("Ctrl+I"))
-        report_menu.addSeparator()
-        self._action(report_menu, "关闭填报周期…", self.close_period)
-        self._action(report_menu, "重新开放填报周期…（管理员）", self.reopen_period)
-        self._action(report_menu, "清理已移除的佐证文件…（管理员）", self.purge_evidence)
-        report_menu.addSeparator()
-        self._action(report_menu, "用户与预警设置…", self.edit_settings)
 
-        view_menu = self.menuBar().addMenu("视图(&V)")
-        self._action(view_menu, "搜索", lambda: (self.filter_bar.keyword.setFocus(), self.filter_bar.keyword.selectAll()),
-                     QKeySequence.StandardKey.Find)
-        self._action(view_menu, "全部展开", self.tree_view.expandAll)
-        self._action(view_menu, "全部折叠", self.tree_view.collapseAll)
-        self._action(view_menu, "清除筛选", self.filter_bar.reset)
 
-        help_menu = self.menuBar().addMenu("帮助(&H)")
-        self._action(help_menu, "预警规则", self._explain_lights)
-        self._action(help_menu, "关于", self._about)
 
-    def _excel(self, name: str):
-        """Excel actions live in ui/collection/excel_dialogs (openpyxl is imported only when one is used)."""
-        from qjgb_desktop.ui.collection import excel_dialogs
 
-        if self.ctx.db is None:
-            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
-            return None
-        return getattr(excel_dialogs, name)(self)
 
-    def _document(self, name: str):
-        """Word documents live in ui/documents/document_dialogs (python-docx is imported only when one is made)."""
-        from qjgb_desktop.ui.documents import document_dialogs
 
-        if self.ctx.db is None:
-            self.statusBar().showMessage("数据库正在打开，请稍候再试", 5000)
-            return None
-        return getattr(document_dialogs, name)(self)
-
-    def _open_data_dir(self) -> None:
-        if self._data_dir:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(self._data_dir)))
-
-    def _explain_lights(self) -> None:
-        snap = self.model.status()
-        t = snap.thresholds if snap else None
-        margins = f"{t.green_margin:g} / {t.yellow_margin:g}" if t else "10 / 25"
-        QMessageBox.information(self, "预警规则", (
-            "应完成进度 = 当年已过去的天数占全年的比例。\n"
-            f"正常（绿●）：完成度不低于应完成进度减 {margins.split(' / ')[0]} 个百分点；\n"
-            f"关注（黄▲）：低于上述但不低于应完成进度减 {margins.split(' / ')[1]} 个百分点，或报告为“暂缓”；\n"
-            "滞后（红✕）：更低，或报告为“滞后”；\n"
-            "逾期（深红‼）：年度已过仍未完成；\n"
-            "未填报（灰？）：当前填报周期没有报告；未开始（○）：年度尚未开始；已完成（蓝✓）。\n"
-            "措施、任务、部门的汇总取其年度目标完成度的平均值（未填报按 0 计），再按同样规则判断。"))
-
-    def _about(self) -> None:
-        QMessageBox.about(self, "关于", f"<b>强基固本三年行动计划 · 进展管理</b> {__version__}<br>"
-                          f"离线运行，数据保存在：<br>{self._data_dir or ''}")
-
-    # -- remembered layout -----------------------------------------------------------------------
-    def _fit_screen(self) -> None:
-        """Never larger than the screen's free area: the default size, or one remembered on a bigger monitor,
-        would put the status bar and the right pane off a 1024×700 screen."""
-        screen = self.screen() or QGuiApplication.primaryScreen()
-        if screen is None:
-            return
-        free = screen.availableGeometry()
-        frame = 40  # title bar and borders the window manager adds around the client area
-        width, height = min(self.width(), free.width()), min(self.height(), free.height() - frame)
-        if (width, height) != (self.width(), self.height()):
-            self.resize(width, height)
-        if not free.contains(self.geometry().topLeft()):
-            self.move(free.topLeft())
-
-    def _restore_state(self) -> None:
-        geometry = self._settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        else:
-            self.resize(*DEFAULT_SIZE)
-        self._fit_screen()
-        # The right pane's share (47 %) leaves the reports' row of buttons whole at a 1024-wide window.
-        for key, splitter, default in ((SPLITTER_KEY, self.splitter, [640, 580]),
-                                       (RIGHT_SPLITTER_KEY, self.right_splitter, [380, 260])):
-            state = self._settings.value(key)
-            if isinstance(state, QByteArray) and not state.isEmpty():
-                splitter.restoreState(state)
-            else:
-                splitter.setSizes(default)
         # The tree's column widths are not remembered: they follow their contents and the pane (plan_view).
-
-    def save_state(self) -> None:
-        self._settings.setValue("window/geometry", self.saveGeometry())
-        self._settings.setValue(SPLITTER_KEY, self.splitter.saveState())
-        self._settings.setValue(RIGHT_SPLITTER_KEY, self.right_splitter.saveState())
-        view_state.save(self)
-        self._settings.sync()
 
     def closeEvent(self, event) -> None:
         self.save_state()
