@@ -174,7 +174,7 @@ def test_pyinstallers_throwaway_mplconfigdir_is_replaced_in_the_bundle(tmp_path)
 
 
 def test_cli_main_sets_the_cache_before_anything_else(tmp_path):
-    source = (ROOT / "qjgb_desktop/cli.py").read_text(encoding="utf-8")
+    source = (ROOT / "qjgb_desktop/cli/entry.py").read_text(encoding="utf-8")
     main = next(n for n in ast.parse(source).body if isinstance(n, ast.FunctionDef) and n.name == "main")
     first = [ast.unparse(s) for s in main.body[:2]]
     assert first == ["_console_safe_output()", "paths.use_persistent_matplotlib_cache()"]

@@ -16,7 +16,8 @@ import json
 import os
 import sys
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
+from qjgb_desktop.cli.common import EXIT_OK, current_user, over_database
+
 COMMANDS = ("user",)
 ENV_PASSWORD = "QJGB_PASSWORD"
 # services.access.ROLES, spelled out: building the parser must not import SQLAlchemy (the window starts through it).
@@ -147,13 +148,10 @@ def _new_password(args) -> str:
 def run(args, open_db) -> int:
     from qjgb_desktop.services.accounts.accounts import AccountError
 
-    from qjgb_desktop.cli.progress import over_database
-
     return over_database(args, open_db, _dispatch, (AccountError,))
 
 
 def _dispatch(args, db) -> int:
-    from qjgb_desktop.cli.progress import current_user
     from qjgb_desktop.services.accounts import accounts as svc
 
     cmd = args.user_command

@@ -11,9 +11,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from qjgb_desktop.cli.progress import iso_date, over_database, whole_number
+from qjgb_desktop.cli.common import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("report", "notice")
 
 
@@ -98,7 +97,6 @@ def _notice(args, db) -> int:
     recorded, numbers = [], {}
     try:
         if args.register:
-            from qjgb_desktop.cli.progress import current_user
 
             with db.sessions.begin(purpose="登记督办通知单") as s:  # numbered, written and registered at once
                 issued = issue_notices(s, args.out, actor=current_user(args), department=args.department,

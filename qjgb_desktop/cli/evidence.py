@@ -6,9 +6,8 @@ import json
 import sys
 from pathlib import Path
 
-from qjgb_desktop.cli.progress import current_user, over_database, whole_number
+from qjgb_desktop.cli.common import EXIT_FAIL, EXIT_OK, current_user, over_database, whole_number
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("evidence", "verify")
 
 
@@ -48,8 +47,8 @@ def run(args, open_db) -> int:
 
 
 def _evidence(args, db) -> int:
-    from qjgb_desktop.services.evidence import records as ev
     from qjgb_desktop.services.evidence import pack as ev_pack
+    from qjgb_desktop.services.evidence import records as ev
     from qjgb_desktop.services.progress.reports import target_id_for
 
     cmd = args.evidence_command

@@ -6,9 +6,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from qjgb_desktop.cli.progress import iso_date, over_database, whole_number
+from qjgb_desktop.cli.common import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
 
-EXIT_OK, EXIT_FAIL, EXIT_USAGE = 0, 1, 2
 COMMANDS = ("export", "template", "import")
 
 
@@ -83,7 +82,6 @@ def _template(args, db) -> int:
 
 
 def _import(args, db) -> int:
-    from qjgb_desktop.cli.progress import current_user
     from qjgb_desktop.services.collection.commit import commit
     from qjgb_desktop.services.collection.returns import ERROR, read_return
 

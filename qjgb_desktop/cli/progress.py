@@ -3,36 +3,12 @@
 
 from __future__ import annotations
 
-import argparse
-import getpass
 import json
-import os
-import re
 import sys
 from datetime import date
 from pathlib import Path
 
-EXIT_OK, EXIT_USAGE = 0, 2
-
-
-def iso_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"日期应形如 2025-06-30，收到“{text}”") from None
-
-
-def whole_number(text: str) -> int:
-    """An id, a measure number, a year: digits that fit the database (a 40-digit id is refused here, not by
-    SQLite with an OverflowError)."""
-    t = text.strip()
-    if not re.fullmatch(r"\d{1,15}", t):
-        raise argparse.ArgumentTypeError(f"应为不超过 15 位的正整数，收到“{text[:30]}”")
-    return int(t)
-
-
-def current_user(args) -> str:
-    return getattr(args, "user", None) or os.environ.get("QJGB_USER") or getpass.getuser()
+from qjgb_desktop.cli.common import EXIT_OK, current_user, iso_date, over_database, whole_number
 
 
 def add_parsers(sub, common, parser_class) -> None:
@@ -128,19 +104,6 @@ def _report_fields(p, required: bool) -> None:
 
 
 COMMANDS = ("progress", "indicator", "status", "chart", "period", "audit", "admin", "settings")
-
-
-def over_database(args, open_db, command, refusals: tuple[type[Exception], ...] = ()) -> int:
-    """command(args, db) over the opened database, closed afterwards whatever happens; a refusal (one of
-    `refusals`: a request the user can fix) is said on stderr and exits 2 with nothing done."""
-    db = open_db()
-    try:
-        return command(args, db)
-    except refusals as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return EXIT_USAGE
-    finally:
-        db.close()
 
 
 def run(args, open_db) -> int:
@@ -302,9 +265,9 @@ def _period(args, db) -> int:
 
 
 def _chart(args, db) -> int:
-    from qjgb_desktop.services.charts import figures as charts
     from qjgb_desktop.domain.status import expected_percent
     from qjgb_desktop.services.charts import data as cd
+    from qjgb_desktop.services.charts import figures as charts
     from qjgb_desktop.services.progress.status import compute_status
 
     if args.out.suffix.lower() not in (".png", ".svg", ".pdf"):
@@ -387,8 +350,14 @@ def _admin(args, db) -> int:
 def _settings(args, db) -> int:
     from qjgb_desktop.domain.periods import SCHEMES
     from qjgb_desktop.services.settings import record as svc
+    from qjgb_desktop.services.settings.record import (
+        SettingError,
+        load_settings,
+        set_max_evidence_mb,
+        set_scheme,
+        set_thresholds,
+    )
     from qjgb_desktop.services.supervision.assessment import LABELS
-    from qjgb_desktop.services.settings.record import SettingError, load_settings, set_max_evidence_mb, set_scheme, set_thresholds
 
     user = current_user(args)
     with db.sessions.begin() as s:

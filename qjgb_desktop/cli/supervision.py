@@ -8,7 +8,7 @@ import sys
 from datetime import date
 from pathlib import Path
 
-from qjgb_desktop.cli.progress import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
+from qjgb_desktop.cli.common import EXIT_OK, EXIT_USAGE, current_user, iso_date, over_database, whole_number
 
 COMMANDS = ("supervise", "calendar", "assess")
 
@@ -134,8 +134,8 @@ def _supervise(args, db) -> int:
 
 def _calendar(args, db) -> int:
     from qjgb_desktop.domain.periods import PeriodError, parse_period, period_of
-    from qjgb_desktop.services.supervision import calendar as cal
     from qjgb_desktop.services.settings.record import load_settings
+    from qjgb_desktop.services.supervision import calendar as cal
 
     today = args.today or date.today()
     with db.sessions() as s:
