@@ -43,9 +43,9 @@ def main() -> int:
     from qjgb_desktop.app import create_main_window
     from qjgb_desktop.domain.periods import period_of
     from qjgb_desktop.services.charts import data as cd
-    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.services.plan.query import plan_tree
     from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
+    from qjgb_desktop.services.safety.database import open_database
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

@@ -60,8 +60,8 @@ def floor_run(files: list[Path], dest: Path) -> float:
 def ours_run(files: list[Path], data: Path) -> float:
     from qjgb_desktop import paths
     from qjgb_desktop.services.evidence import records as ev
-    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.services.progress.reports import target_id_for
+    from qjgb_desktop.services.safety.database import open_database
 
     paths.set_data_dir(data)
     db = open_database()

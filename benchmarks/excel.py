@@ -34,12 +34,12 @@ def main() -> int:
     from openpyxl import Workbook, load_workbook
     from sqlalchemy import select
 
-    from qjgb_desktop.services.safety.database import open_database
-    from qjgb_desktop.services.collection.export import export_workbook
     from qjgb_desktop.services.collection.commit import commit
+    from qjgb_desktop.services.collection.export import export_workbook
     from qjgb_desktop.services.collection.returns import read_return
     from qjgb_desktop.services.collection.templates import write_template
     from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.models import Department, ProgressReport
 
     with tempfile.TemporaryDirectory() as tmp:

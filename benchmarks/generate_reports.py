@@ -22,9 +22,7 @@ from qjgb_desktop import paths  # noqa: E402
 from qjgb_desktop.domain.periods import period_of  # noqa: E402
 from qjgb_desktop.domain.status import REPORT_STATUSES  # noqa: E402
 from qjgb_desktop.services.safety.database import open_database  # noqa: E402
-from qjgb_desktop.store.models import (  # noqa: E402
-    Indicator, IndicatorValue, MeasureDepartment, ProgressReport, YearlyTarget,
-)
+from qjgb_desktop.store.models import Indicator, IndicatorValue, MeasureDepartment, ProgressReport, YearlyTarget  # noqa: E402
 
 
 def generate(data_dir: Path, n: int, today: date, seed: int = 7) -> int:

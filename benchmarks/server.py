@@ -36,9 +36,9 @@ TODAY = date(2026, 8, 15)
 def worker(url: str, client: int, seconds: float, log_path: Path, files: Path) -> None:
     from qjgb_desktop.domain.validation import ReportInput
     from qjgb_desktop.services.evidence import records as evidence
+    from qjgb_desktop.services.plan.query import plan_tree
     from qjgb_desktop.services.progress import reports as progress
     from qjgb_desktop.services.safety.database import open_database
-    from qjgb_desktop.services.plan.query import plan_tree
 
     db = open_database(url, seed=False)
     rng = random.Random(client)
@@ -87,8 +87,8 @@ def worker(url: str, client: int, seconds: float, log_path: Path, files: Path) -
 def check(url: str, logs: list[Path]) -> dict:
     from sqlalchemy import func, select
 
-    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.services.evidence.records import blob_store
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.models import Evidence, EvidenceFile, ProgressReport
 
     db = open_database(url, seed=False)

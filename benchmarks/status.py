@@ -10,6 +10,7 @@ the rows. Goals: status ≤ a few times the floor; the UI thread's part of a sel
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import sqlite3
 import statistics
@@ -47,10 +48,10 @@ def main() -> int:
     from PySide6.QtWidgets import QApplication
 
     from qjgb_desktop.domain.periods import period_of
-    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.services.plan.query import plan_tree
     from qjgb_desktop.services.progress.reports import list_reports
     from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
+    from qjgb_desktop.services.safety.database import open_database
 
     app = QApplication.instance() or QApplication([])
     with tempfile.TemporaryDirectory() as tmp:
@@ -104,9 +105,10 @@ def main() -> int:
             deliveries.append(time.perf_counter() - t0)
         window._show_selection_data = timed_delivery
 
-        def select_one(i=[0]):
-            tid = target_ids[i[0] % len(target_ids)]
-            i[0] += 1
+        picks = itertools.count()
+
+        def select_one():
+            tid = target_ids[next(picks) % len(target_ids)]
             t0 = time.perf_counter()
             window.select_target(tid)  # detail shown, reports requested from a worker
             ui = time.perf_counter() - t0

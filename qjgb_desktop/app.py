@@ -137,12 +137,9 @@ def _open_database_or_explain():
     """The database, or None after telling the user (in a dialog) what is wrong and what to do."""
     from PySide6.QtWidgets import QMessageBox
 
-    from qjgb_desktop.errors import report
-    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.errors import DAMAGED_MARK, report
+    from qjgb_desktop.services.safety.database import UnusableDatabase, open_database
     from qjgb_desktop.store.schema import SchemaError
-
-    from qjgb_desktop.errors import DAMAGED_MARK
-    from qjgb_desktop.services.safety.database import UnusableDatabase
 
     for attempt in range(2):
         try:
@@ -277,10 +274,9 @@ def screenshot(out: Path, select: int | None = None, size: tuple[int, int] = (13
     is open; the window is then that account's, without the login dialog."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     app = _application()
+    from qjgb_desktop.errors import report
     from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.schema import SchemaError
-
-    from qjgb_desktop.errors import report
 
     try:
         db = open_database()

@@ -1801,16 +1801,15 @@ def setup(data_dir: Path) -> Ctx:
     from sqlalchemy import func, select
 
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services.collection import templates as excel_template
     from qjgb_desktop.services.collection import return_file
-    from qjgb_desktop.services.progress import reports as svc
-    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.services.collection import templates as excel_template
     from qjgb_desktop.services.collection.commit import commit
     from qjgb_desktop.services.collection.returns import CHANGED, NEW, ImportPreview, read_return
     from qjgb_desktop.services.collection.templates import Identity, row_token, write_template
+    from qjgb_desktop.services.progress import reports as svc
     from qjgb_desktop.services.progress.reports import ProgressError
-    from qjgb_desktop.store.models import (Department, Indicator, IndicatorValue, ProgressReport, Setting,
-                                           YearlyTarget)
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.store.models import Department, Indicator, IndicatorValue, ProgressReport, Setting, YearlyTarget
 
     db = open_database()
     with db.sessions.begin() as s:

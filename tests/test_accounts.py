@@ -11,13 +11,12 @@ import pytest
 from sqlalchemy import select
 
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.accounts import access
-from qjgb_desktop.services.accounts import accounts
+from qjgb_desktop.services.accounts import access, accounts
+from qjgb_desktop.services.accounts.access import ADMIN, CLERK, READER, SUPERVISOR, AccessDenied
 from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings import record as st
 from qjgb_desktop.services.supervision import items as sup
-from qjgb_desktop.services.accounts.access import ADMIN, CLERK, READER, SUPERVISOR, AccessDenied
 from qjgb_desktop.store.models import AuditEvent, ProgressReport, UserAccount
 
 TODAY = date(2026, 7, 2)

@@ -5,9 +5,9 @@ import struct
 from datetime import date
 
 import pytest
+from gui_helpers import settle
 from PySide6.QtCore import QPoint, Qt
 
-from gui_helpers import settle
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.charts import data as cd

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT, measures
+
 from qjgb_desktop.cli.entry import main
 
 

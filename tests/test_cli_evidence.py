@@ -5,7 +5,6 @@ import json
 import pytest
 
 
-
 @pytest.fixture
 def scan(tmp_path):
     f = tmp_path / "会议纪要.pdf"

@@ -5,7 +5,6 @@ import json
 import pytest
 
 
-
 def test_progress_add_then_list(cli):
     code, out, _ = cli("progress", "add", "--measure", "13", "--year", "2025", "--status", "正常推进",
                        "--percent", "60", "--date", "2025-06-30", "--done", "启动学历提升计划", "--reporter", "李主任")

@@ -8,8 +8,8 @@ import zipfile
 import pytest
 from sqlalchemy import func, select
 
-from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.evidence import pack as ev_pack
+from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin, set_max_evidence_mb
 from qjgb_desktop.store.blobs import BlobStore

@@ -8,16 +8,16 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from test_excel_roundtrip import fill, row_of
 
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.collection.commit import commit
 from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template, write_templates
 from qjgb_desktop.services.plan.query import plan_tree
+from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.store.models import ProgressReport
-from test_excel_roundtrip import fill, row_of
 
 TODAY = date(2026, 11, 20)  # inside 2026Q4
 
@@ -360,7 +360,7 @@ def test_far_cells_and_pasted_rows_are_answered_at_once(db, tmp_path, where):
     wb = load_workbook(path)
     ws = wb["填报"]
     if where == "rows20000":
-        for r in range(40, 20040):
+        for _r in range(40, 20040):
             ws.append(["T1", "复制", "牵头", "x", "", "正常推进", 50, "复制的行"])
     else:
         ws[where] = "x"

@@ -3,13 +3,13 @@
 from datetime import date
 
 import pytest
+from conftest import measures
 from openpyxl import load_workbook
 
-from conftest import measures
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.collection.export import export_workbook
+from qjgb_desktop.services.progress import reports as svc
 
 TODAY = date(2026, 7, 2)
 

@@ -13,13 +13,21 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import range_boundaries
 
 from qjgb_desktop.domain.validation import MAX_TEXT, ReportInput
-from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.collection import xlsx_layout as layout
 from qjgb_desktop.services.collection.export import PAGE_UNITS, annex_widths, export_workbook
 from qjgb_desktop.services.collection.xlsx_layout import (
-    CONTINUED, MAX_ROW_PT, RowFitter, fit_row_heights, lines_height, max_lines, row_height, split_row, split_text,
+    CONTINUED,
+    MAX_ROW_PT,
+    RowFitter,
+    fit_row_heights,
+    lines_height,
+    max_lines,
+    row_height,
+    split_row,
+    split_text,
     text_lines,
 )
+from qjgb_desktop.services.progress import reports as svc
 
 TODAY = date(2026, 7, 2)
 MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -248,10 +256,10 @@ def test_every_row_of_every_sheet_has_a_height_for_its_longest_cell(exported):
     for name, sheet in sheets.items():
         rows, widths = sheet["rows"], sheet["widths"]
         assert sorted(rows) == list(range(1, max(rows) + 1)), name  # no row left out
-        for r, (ht, custom, cells) in rows.items():
+        for r, (ht, custom, _cells) in rows.items():
             assert ht is not None and custom == "1", (name, r)
             assert lines_height(1) <= float(ht) <= MAX_ROW_PT, (name, r)
-        for r, (ht, _, cells) in rows.items():
+        for r, (_ht, _, cells) in rows.items():
             for c, value in cells.items():
                 region = next(((c1, r1, c2, r2) for c1, r1, c2, r2 in sheet["merges"]
                                if c1 == c and r1 == r), (c, r, c, r))

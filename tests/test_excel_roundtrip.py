@@ -8,10 +8,10 @@ from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from qjgb_desktop.cli.entry import main
-from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.collection.commit import commit
 from qjgb_desktop.services.collection.returns import CHANGED, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template
+from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.store.models import ImportBatch, IndicatorValue, ProgressReport
 
 TODAY = date(2026, 7, 2)

@@ -11,9 +11,9 @@ from PySide6.QtWidgets import QApplication, QStyle
 from sqlalchemy import update
 
 from qjgb_desktop.domain.validation import ReportInput
+from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.progress import reports as progress
 from qjgb_desktop.services.supervision import items as supervision
-from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.store.models import ProgressReport
 from qjgb_desktop.ui.supervision.assessment_panel import AssessmentPanel, ScoreSortProxy, SortRole
 from qjgb_desktop.ui.supervision.calendar_panel import CalendarPanel

@@ -4,8 +4,8 @@ from datetime import date
 
 import pytest
 from docx import Document
-
 from gui_helpers import settle
+
 from qjgb_desktop.services.supervision import items as supervision
 from qjgb_desktop.ui.documents import document_dialogs
 

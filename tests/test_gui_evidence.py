@@ -3,11 +3,11 @@
 from pathlib import Path
 
 import pytest
+from gui_helpers import select_target, settle, target_index
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDesktopServices, QDragEnterEvent, QDragMoveEvent, QDropEvent
 from PySide6.QtWidgets import QApplication, QFileDialog, QInputDialog
 
-from gui_helpers import select_target, settle, target_index
 from qjgb_desktop.qtmodels.plan_tree import COL_EVIDENCE
 
 pytestmark = pytest.mark.gui

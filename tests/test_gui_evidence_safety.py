@@ -3,10 +3,10 @@
 from pathlib import Path
 
 import pytest
+from gui_helpers import select_target, settle
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QInputDialog, QMessageBox, QPushButton
 
-from gui_helpers import select_target, settle
 from qjgb_desktop.services.evidence.opening import BLOCKED_SUFFIX
 
 pytestmark = pytest.mark.gui

@@ -1,11 +1,11 @@
 """Excel from the window: export, and importing returns through the preview (untick = send back)."""
 
 import pytest
-from openpyxl import load_workbook
-
 from gui_helpers import settle
-from qjgb_desktop.services.progress import reports as svc
+from openpyxl import load_workbook
 from test_excel_roundtrip import fill, row_of
+
+from qjgb_desktop.services.progress import reports as svc
 
 pytestmark = pytest.mark.gui
 

@@ -1,10 +1,9 @@
 """Forms as a clerk meets them: numbers refused visibly, nothing typed lost on Esc, Tab reaching 保存."""
 
 import pytest
+from gui_helpers import select_target
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QPushButton
-
-from gui_helpers import select_target
 
 pytestmark = pytest.mark.gui
 

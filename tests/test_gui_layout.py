@@ -2,20 +2,13 @@
 its own shape, and a summary row's state naming its year."""
 
 import pytest
+from gui_helpers import settle
 from PySide6.QtCore import QModelIndex, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QStyle, QStyleOptionViewItem
 
-from gui_helpers import settle
 from qjgb_desktop.domain.status import STATE_SYMBOLS, STATES
-from qjgb_desktop.qtmodels.plan_tree import (
-    COL_NAME,
-    COL_PERCENT,
-    COL_STATE,
-    NodeRole,
-    StateRole,
-    YearLabelRole,
-)
+from qjgb_desktop.qtmodels.plan_tree import COL_NAME, COL_PERCENT, COL_STATE, NodeRole, StateRole, YearLabelRole
 from qjgb_desktop.services.plan.query import MeasureNode
 from qjgb_desktop.ui.plan.plan_view import NAME_MIN_CHARS
 

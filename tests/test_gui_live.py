@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from gui_helpers import select_target, settle
 
 pytestmark = pytest.mark.gui

@@ -1,10 +1,10 @@
 """Reporting progress in the window, as a clerk does: select, Ctrl+N, type, Enter; lights update in place."""
 
 import pytest
+from gui_helpers import select_target, settle, target_index
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QInputDialog
 
-from gui_helpers import select_target, settle, target_index
 from qjgb_desktop.qtmodels.plan_tree import COL_LAST, COL_PERCENT, COL_STATE, StateRole
 from qjgb_desktop.services.plan.query import TargetNode
 

@@ -4,9 +4,9 @@
 from datetime import date
 
 import pytest
-
 from conftest import GUI_TODAY
 from gui_helpers import open_window, select_target, settle
+
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.store.models import YearlyTarget

@@ -3,9 +3,9 @@
 from datetime import date
 
 import pytest
+from gui_helpers import select_target, settle
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import select_target, settle
 from qjgb_desktop.services.supervision import items as supervision
 
 pytestmark = pytest.mark.gui

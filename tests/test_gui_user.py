@@ -4,11 +4,11 @@ and file dialogs that start where the user was last time for the same purpose, e
 from pathlib import Path
 
 import pytest
+from gui_helpers import open_window, select_target, settle
 from PySide6.QtCore import QSettings
 from PySide6.QtWidgets import QApplication, QDialog, QFileDialog, QInputDialog
 from sqlalchemy import select
 
-from gui_helpers import open_window, select_target, settle
 from qjgb_desktop.ui.window import context as context_module
 
 pytestmark = pytest.mark.gui

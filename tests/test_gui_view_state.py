@@ -2,15 +2,14 @@
 the filters, and the order of the department list."""
 
 import pytest
+from conftest import GUI_TODAY
+from gui_helpers import open_window, settle
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from gui_helpers import open_window, settle
 from qjgb_desktop.app import create_main_window, load_tree
 from qjgb_desktop.qtmodels.plan_tree import NodeRole
 from qjgb_desktop.services.plan.query import ActionNode, TargetNode, departments_by_load
-
-from conftest import GUI_TODAY
 
 pytestmark = pytest.mark.gui
 

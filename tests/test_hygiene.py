@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import select
 
 from qjgb_desktop.domain.validation import ReportInput, clean_text
-from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.evidence import opening as ev_opening
 from qjgb_desktop.services.evidence import pack as ev_pack
+from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin, load_settings
 from qjgb_desktop.store import blobs
@@ -165,7 +165,7 @@ def test_inspection_pack_manifest_neutralises_formulas(db, data_dir, tmp_path):
     assert all(r[6] == "'=cmd|' /C calc'!A0" for r in body)
     for row in body:
         for cell in row:
-            assert not cell[:1] in "=+-@\t\r"
+            assert cell[:1] not in "=+-@\t\r"
 
 
 # -- leftovers of killed copies ---------------------------------------------------------------------------

@@ -19,21 +19,15 @@ from sqlalchemy.pool import NullPool
 
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.evidence import records as ev
+from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.safety import migrate
+from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.services.settings import record as settings
 from qjgb_desktop.services.supervision import items as supervision
-from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.store.blobs import BlobStore
-from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 from qjgb_desktop.store.engine import make_engine
-from qjgb_desktop.store.models import (
-    AuditEvent,
-    ImportBatch,
-    Indicator,
-    ProgressReport,
-    StoredBlob,
-)
+from qjgb_desktop.store.models import AuditEvent, ImportBatch, Indicator, ProgressReport, StoredBlob
+from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 
 TODAY = date(2025, 10, 5)
 

@@ -6,18 +6,18 @@ import re
 from datetime import date
 
 import pytest
-from openpyxl import load_workbook
-
 from office import convert, convert_many, measure_heights, pdf_pages, pdf_text, squash, ssconvert
+from openpyxl import load_workbook
+from test_excel_roundtrip import counts, row_of
+
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.services.collection.export import export_workbook
 from qjgb_desktop.services.collection.commit import commit
+from qjgb_desktop.services.collection.export import export_workbook
 from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template
 from qjgb_desktop.services.plan.query import plan_tree
+from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.progress.reports import ProgressError
-from test_excel_roundtrip import counts, row_of
 
 TODAY = date(2026, 11, 20)  # inside 2026Q4
 DEPT = "区教委"  # leads measures 3, 13 and 20, cooperates on others: 19 rows in 2026

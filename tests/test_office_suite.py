@@ -1,10 +1,9 @@
 """The office programs the Excel tests rely on are really there and read our kind of xlsx (tests/office.py)."""
 
 import pytest
+from office import convert, convert_many, pdf_text, squash, ssconvert
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment
-
-from office import convert, convert_many, pdf_text, squash, ssconvert
 
 TEXT = (
     "延庆区“强基固本”教育改革与发展三年行动计划（2025—2027年）进展情况：\n"

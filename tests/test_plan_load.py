@@ -3,9 +3,9 @@
 import copy
 
 import pytest
+from conftest import measures
 from sqlalchemy import func, select
 
-from conftest import measures
 from qjgb_desktop.services.plan.load import PlanRecordError, load_plan
 from qjgb_desktop.services.plan.query import plan_as_dict, plan_tree
 from qjgb_desktop.store.models import AuditEvent, Indicator, Measure, Plan, YearlyTarget

@@ -4,8 +4,8 @@ import json
 import re
 
 import pytest
-
 from conftest import ROOT, SOURCE, measures
+
 from qjgb_desktop.planparse.build import ALIASES, build_from_text
 from qjgb_desktop.planparse.document import PlanDocumentError, parse_document
 

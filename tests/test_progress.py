@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.progress.indicators import indicator_rows
-from qjgb_desktop.services.settings.record import SettingError, add_admin, set_thresholds
 from qjgb_desktop.services.progress.status import compute_status, department_targets, follow_ups, status_as_json
+from qjgb_desktop.services.settings.record import SettingError, add_admin, set_thresholds
 from qjgb_desktop.store.models import AuditEvent, ProgressReport
 
 TODAY = date(2026, 7, 2)

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 ADD = ["progress", "add", "--measure", "13", "--year", "2025", "--status", "正常推进", "--percent", "60",

@@ -20,14 +20,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.evidence import opening as ev_opening
 from qjgb_desktop.services.evidence import pack as ev_pack
+from qjgb_desktop.services.evidence import records as ev
 from qjgb_desktop.services.progress import reports as svc
 from qjgb_desktop.services.settings.record import add_admin
 from qjgb_desktop.store.blobs import BlobError, BlobStore
-from qjgb_desktop.store.server_blobs import DB_CHUNK, DatabaseBlobStore
 from qjgb_desktop.store.models import BlobChunk, StoredBlob
+from qjgb_desktop.store.server_blobs import DB_CHUNK, DatabaseBlobStore
 
 ROOT = Path(__file__).resolve().parent.parent
 

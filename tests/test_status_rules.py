@@ -6,8 +6,20 @@ import pytest
 
 from qjgb_desktop.domain.periods import PeriodError, covering_codes, parse_period, period_of, periods_in
 from qjgb_desktop.domain.status import (
-    COMPLETED, GREEN, NOT_REPORTED, NOT_STARTED, OVERDUE, RED, YELLOW, LatestReport, Thresholds, expected_percent,
-    meets, rollup, target_percent, target_state,
+    COMPLETED,
+    GREEN,
+    NOT_REPORTED,
+    NOT_STARTED,
+    OVERDUE,
+    RED,
+    YELLOW,
+    LatestReport,
+    Thresholds,
+    expected_percent,
+    meets,
+    rollup,
+    target_percent,
+    target_state,
 )
 from qjgb_desktop.domain.validation import ReportInput, check_indicator_value, check_report, parse_number
 

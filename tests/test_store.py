@@ -5,9 +5,9 @@ import subprocess
 import sys
 
 import pytest
+from conftest import ROOT
 from sqlalchemy import create_engine, func, select, text
 
-from conftest import ROOT
 from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.store.engine import make_engine
 from qjgb_desktop.store.models import AuditEvent, Base, Indicator, IndicatorTarget, Measure, Plan, YearlyTarget

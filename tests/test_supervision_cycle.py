@@ -10,12 +10,11 @@ from sqlalchemy import func, select, update
 
 from qjgb_desktop.domain.periods import parse_period
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.supervision import assessment
-from qjgb_desktop.services.supervision import calendar
+from qjgb_desktop.services.evidence.records import attach
 from qjgb_desktop.services.progress import reports as progress
 from qjgb_desktop.services.settings import record as settings
+from qjgb_desktop.services.supervision import assessment, calendar
 from qjgb_desktop.services.supervision import items as supervision
-from qjgb_desktop.services.evidence.records import attach
 from qjgb_desktop.store.models import AuditEvent, ProgressReport, SupervisionItem, SupervisionStep
 
 # Measure 13 is led by 区教委; measure 2's lead is 区文化和旅游局 (checked in test_known_departments).

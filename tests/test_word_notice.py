@@ -10,16 +10,11 @@ from office import convert, pdf_text, squash
 
 from qjgb_desktop import paths
 from qjgb_desktop.domain.validation import ReportInput
+from qjgb_desktop.services.documents.notice import EXCERPT_CHARS, NoticeError, notice_path, write_notices
 from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.progress.status import compute_status, follow_ups
 from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.services.settings.record import set_feedback_days
-from qjgb_desktop.services.progress.status import compute_status, follow_ups
-from qjgb_desktop.services.documents.notice import (
-    EXCERPT_CHARS,
-    NoticeError,
-    notice_path,
-    write_notices,
-)
 
 TODAY = date(2026, 7, 2)
 LONG_DONE = "完成新教师招聘，组织学历提升培训。" * 20

@@ -10,13 +10,13 @@ from office import convert_many, pdf_text, squash
 
 from qjgb_desktop import paths
 from qjgb_desktop.domain.validation import ReportInput
-from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.services.supervision import items as supervision
-from qjgb_desktop.services.safety.database import open_database
 from qjgb_desktop.services.documents.docx_official import title_lines
-from qjgb_desktop.services.progress.indicators import indicator_rows
-from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.documents.report import ReportError, build_progress_report
+from qjgb_desktop.services.plan.query import plan_tree
+from qjgb_desktop.services.progress import reports as svc
+from qjgb_desktop.services.progress.indicators import indicator_rows
+from qjgb_desktop.services.safety.database import open_database
+from qjgb_desktop.services.supervision import items as supervision
 
 TODAY = date(2027, 1, 8)  # the fourth quarter's reports came in early January
 PLAN_TITLE = "延庆区“强基固本”教育改革与发展三年行动计划（2025-2027年）"

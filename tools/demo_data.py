@@ -26,14 +26,15 @@ NEXT = ["下季度完成剩余学校的部署并开展督导检查。", "协调�
 
 def fill(data_dir: Path, today: date, seed: int = 2026) -> int:
     paths.set_data_dir(data_dir)
+    from sqlalchemy import update
+
     from qjgb_desktop.domain.periods import period_of
     from qjgb_desktop.domain.validation import ReportInput
-    from qjgb_desktop.services.progress import reports as svc
-    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress import reports as svc
     from qjgb_desktop.services.progress.status import compute_status
+    from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.models import ProgressReport
-    from sqlalchemy import update
 
     rng = random.Random(seed)
     db = open_database()

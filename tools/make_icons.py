@@ -37,8 +37,8 @@ def render(svg: Path, size: int, out: Path) -> None:
 
 def main() -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtGui import QGuiApplication
     from PIL import Image
+    from PySide6.QtGui import QGuiApplication
 
     app = QGuiApplication.instance() or QGuiApplication(sys.argv[:1])  # noqa: F841 (QImage/QPainter need it)
     svg = ICONS / "qjgb.svg"

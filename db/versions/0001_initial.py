@@ -4,9 +4,8 @@ Revision ID: 0001_initial
 Revises: 
 Create Date: 2026-11-29 09:12:15.022330
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0001_initial'
 down_revision = None

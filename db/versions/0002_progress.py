@@ -4,9 +4,8 @@ Revision ID: 0002_progress
 Revises: 0001_initial
 Create Date: 2026-11-29 09:30:44.927257
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0002_progress'
 down_revision = '0001_initial'

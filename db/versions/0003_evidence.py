@@ -4,9 +4,8 @@ Revision ID: 0003_evidence
 Revises: 0002_progress
 Create Date: 2026-11-29 09:55:55.277204
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0003_evidence'
 down_revision = '0002_progress'

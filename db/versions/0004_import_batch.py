@@ -4,9 +4,8 @@ Revision ID: 0004_import_batch
 Revises: 0003_evidence
 Create Date: 2026-11-29 10:31:51.659487
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0004_import_batch'
 down_revision = '0003_evidence'

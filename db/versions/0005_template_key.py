@@ -6,9 +6,8 @@ Create Date: 2026-11-29 13:40:00
 """
 import secrets
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0005_template_key'
 down_revision = '0004_import_batch'

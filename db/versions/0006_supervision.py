@@ -4,9 +4,8 @@ Revision ID: 0006_supervision
 Revises: 0005_template_key
 Create Date: 2026-11-29 16:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0006_supervision'
 down_revision = '0005_template_key'

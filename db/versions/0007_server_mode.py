@@ -4,9 +4,8 @@ Revision ID: 0007_server_mode
 Revises: 0006_supervision
 Create Date: 2026-11-29 16:40:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0007_server_mode'
 down_revision = '0006_supervision'

@@ -4,9 +4,8 @@ Revision ID: 0008_notice_numbers
 Revises: 0007_server_mode
 Create Date: 2026-11-29 19:10:00
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0008_notice_numbers'
 down_revision = '0007_server_mode'

@@ -121,9 +121,9 @@ def _migrate_to(args) -> int:
 
 
 def _require_at_entry(args, action: str) -> None:
-    """backup and restore copy whole databases instead of writing through a service, so their rule (services/accounts/access.py)
-    is checked here. The database is only read for it, never created or migrated; one that cannot be read (damaged:
-    what a restore is for) has no accounts to ask."""
+    """backup and restore copy whole databases instead of writing through a service, so their rule
+    (services/accounts/access.py) is checked here. The database is only read for it, never created or migrated; one
+    that cannot be read (damaged: what a restore is for) has no accounts to ask."""
     if not cli_accounts.database_has_accounts(paths.database_url()):
         return
     from qjgb_desktop.services.accounts.access import require

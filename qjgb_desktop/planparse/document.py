@@ -78,7 +78,7 @@ def parse_document(text: str) -> PlanDocument:
     head: list[str] = []
     status = ""
     cursor = 0
-    for cursor, (_, line) in enumerate(nonblank):
+    for cursor, (_, line) in enumerate(nonblank):  # noqa: B007 - where the status line is, read after the loop
         if line.startswith("附件") and not head:
             continue
         m = re.fullmatch(r"（(.+稿)）", line)

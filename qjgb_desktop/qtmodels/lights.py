@@ -10,15 +10,8 @@ from functools import cache
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QIcon, QPainter, QPainterPath, QPen, QPixmap, QPolygonF
 
-from qjgb_desktop.domain.status import (
-    COMPLETED,
-    NOT_REPORTED,
-    NOT_STARTED,
-    OVERDUE,
-    RED,
-    STATE_COLORS as COLORS,
-    YELLOW,
-)
+from qjgb_desktop.domain.status import COMPLETED, NOT_REPORTED, NOT_STARTED, OVERDUE, RED, YELLOW
+from qjgb_desktop.domain.status import STATE_COLORS as COLORS
 
 
 @cache

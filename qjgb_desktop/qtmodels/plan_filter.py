@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 
-from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, TargetNode
 from qjgb_desktop.qtmodels.plan_tree import COL_NAME, NodeRole
 from qjgb_desktop.qtmodels.rows import filter_change
+from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, TargetNode
 
 ROLE_ANY, ROLE_LEAD, ROLE_COOPERATING = "any", "lead", "cooperating"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt
 
-from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, PlanTree, TargetNode
 from qjgb_desktop.qtmodels.lights import state_icon
+from qjgb_desktop.services.plan.query import ActionNode, MeasureNode, PlanTree, TargetNode
 
 COL_NAME, COL_LEAD, COL_YEAR, COL_PERCENT, COL_STATE, COL_LAST, COL_EVIDENCE = range(7)
 COLUMNS = ("名称", "牵头部门", "年度", "完成度", "状态", "最近填报", "佐证")

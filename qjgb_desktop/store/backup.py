@@ -2,7 +2,7 @@
 
 Every copy is written under a temporary name (`.qjgb-part-…`, store/files.write_atomically), flushed to disk and
 only then renamed, so a failed or killed copy never looks like a backup. While a copy is being written its folder's
-guard (`folder_guard`) is held, so the clean-up of leftovers (services/safety/backup.clean_leftovers) never removes a
+guard (`folder_guard`) is held, so the clean-up of leftovers (services/safety/folders.clean_leftovers) never removes a
 temporary file that is still being written.
 """
 

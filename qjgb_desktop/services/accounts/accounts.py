@@ -1,7 +1,7 @@
 """登录账户: add, list, change the password of, disable and enable accounts; log in.
 
-Accounts are optional (see services/accounts/access.py): with none in the database the program runs account-free, as on a
-single PC; the first account, which anyone may create, must be a 管理员, and from then on accounts are enforced and
+Accounts are optional (see services/accounts/access.py): with none in the database the program runs account-free, as
+on a single PC; the first account, which anyone may create, must be a 管理员, and from then on accounts are enforced and
 only a 管理员 manages them. Accounts are never deleted, only disabled, so every audit entry keeps naming a known
 account. Passwords are kept as argon2 hashes only; neither a password nor a hash ever reaches the audit log.
 """
@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.store.models import AuditEvent, Department, UserAccount
 from qjgb_desktop.services.accounts import access
 from qjgb_desktop.services.accounts.access import ADMIN, CLERK, ROLES, AccountView, account_view
+from qjgb_desktop.store.models import AuditEvent, Department, UserAccount
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024

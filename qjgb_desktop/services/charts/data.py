@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from qjgb_desktop.domain.status import COMPLETED, NOT_STARTED, SEVERITY, STATES, expected_percent
-from qjgb_desktop.services.progress.status_core import StatusSnapshot  # no SQLAlchemy: the 部门 tab uses these with the first lights
+from qjgb_desktop.services.progress.status_core import (
+    StatusSnapshot,  # no SQLAlchemy: the 部门 tab uses these with the first lights
+)
 
 
 @dataclass(frozen=True)

@@ -15,16 +15,10 @@ from sqlalchemy.orm import Session
 from qjgb_desktop.domain.periods import parse_period
 from qjgb_desktop.services.accounts.access import covering, require
 from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED, ImportPreview, RowResult
-from qjgb_desktop.services.collection.templates import (
-    META_SHEET,
-)
+from qjgb_desktop.services.collection.templates import META_SHEET
 from qjgb_desktop.services.progress.reports import ProgressError, add_report, correct_report
 from qjgb_desktop.store.files import save_workbook
-from qjgb_desktop.store.models import (
-    Department,
-    ImportBatch,
-    ProgressReport,
-)
+from qjgb_desktop.store.models import Department, ImportBatch, ProgressReport
 
 
 @dataclass

@@ -17,8 +17,8 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
@@ -28,11 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.status import expected_percent
-from qjgb_desktop.store.models import Department, Measure, ProgressReport, YearlyTarget
-from qjgb_desktop.store.files import save_workbook
+from qjgb_desktop.services.collection.xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
 from qjgb_desktop.services.progress.indicators import indicator_rows
 from qjgb_desktop.services.progress.status import compute_status, follow_ups
-from qjgb_desktop.services.collection.xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
+from qjgb_desktop.store.files import save_workbook
+from qjgb_desktop.store.models import Department, Measure, ProgressReport, YearlyTarget
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 

@@ -1,6 +1,6 @@
 """回收汇总: read returned templates, check the rows a department changed, preview, then commit all at once.
 
-What a row was prefilled with is known (a signed digest in the template, see excel_template), so:
+What a row was prefilled with is known (a signed digest in the template, see templates.py), so:
 - a row whose input cells still hold their prefill is 未填 (or 无变化 where this period's report already stands),
   never 新增 or 错误, whatever program saved the file;
 - a row with 本期确认 = 确认无变化 and untouched values is the department's explicit statement that its last report

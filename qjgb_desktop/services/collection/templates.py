@@ -35,11 +35,11 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.periods import PeriodError, parse_period
 from qjgb_desktop.domain.status import REPORT_STATUSES
-from qjgb_desktop.store.models import Department, IndicatorValue, Plan, ProgressReport, Setting
 from qjgb_desktop.services.collection.export import BORDER, CENTER, FORMULA_STARTS, HEAD_FILL, WRAP, sheet_text
-from qjgb_desktop.store.files import save_workbook
 from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.progress.reports import ProgressError
+from qjgb_desktop.store.files import save_workbook
+from qjgb_desktop.store.models import Department, IndicatorValue, Plan, ProgressReport, Setting
 
 TEMPLATE_VERSION = "2"
 IDENTITY_MARK = "qjgb-template"

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 from qjgb_desktop.services.documents.docx_official import OfficialDocument, chinese_date
 from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.progress.reports import list_reports
-from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.services.progress.status import FollowUp, compute_status, follow_ups
+from qjgb_desktop.services.settings.record import load_settings
 
 EXCERPT_CHARS = 150
 _UNSAFE = re.compile(r'[<>:"/\\|?*\x00-\x1f]')

@@ -23,21 +23,14 @@ from pathlib import Path
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from qjgb_desktop.domain.periods import (
-    Period,
-    PeriodError,
-    covering_codes,
-    parse_period,
-    period_of,
-    periods_in,
-)
+from qjgb_desktop.domain.periods import Period, PeriodError, covering_codes, parse_period, period_of, periods_in
 from qjgb_desktop.domain.status import NOT_STARTED, STATES, expected_percent, meets
-from qjgb_desktop.store.models import Department, ProgressReport, YearlyTarget
 from qjgb_desktop.services.documents.docx_official import OfficialDocument, chinese_date, chinese_number
-from qjgb_desktop.services.progress.indicators import COMPARATOR_TEXT, indicator_rows
 from qjgb_desktop.services.plan.query import plan_tree
-from qjgb_desktop.services.settings.record import load_settings
+from qjgb_desktop.services.progress.indicators import COMPARATOR_TEXT, indicator_rows
 from qjgb_desktop.services.progress.status_core import EVIDENCE_SQL, StatusSnapshot, build_snapshot
+from qjgb_desktop.services.settings.record import load_settings
+from qjgb_desktop.store.models import Department, ProgressReport, YearlyTarget
 
 LIGHT_NAMES = {"正常": "正常（绿灯）", "关注": "关注（黄灯）", "滞后": "滞后（红灯）", "逾期": "逾期（红灯）"}
 NOT_FILLED = "（未填写）"
@@ -202,8 +195,8 @@ def build_progress_report(session: Session, out: Path, *, period: str | None = N
 
 
 def _overall(doc: OfficialDocument, session: Session, tree, snap: StatusSnapshot, scope: _Scope) -> None:
-    from qjgb_desktop.services.charts import figures as charts
     from qjgb_desktop.services.charts import data as cd
+    from qjgb_desktop.services.charts import figures as charts
 
     y, day = scope.year, scope.as_of
     plan = snap.plan[y]
@@ -278,8 +271,8 @@ def _actions(doc: OfficialDocument, tree, snap: StatusSnapshot, scope: _Scope, i
 
 
 def _submissions(doc: OfficialDocument, session: Session, scope: _Scope, today: date) -> None:
-    from qjgb_desktop.services.charts import figures as charts
     from qjgb_desktop.services.charts import data as cd
+    from qjgb_desktop.services.charts import figures as charts
     from qjgb_desktop.services.supervision.calendar import MISSING, submissions
 
     doc.heading1("各部门报送情况")

@@ -11,8 +11,8 @@ from pathlib import Path
 from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.services.evidence.records import blob_store
 from qjgb_desktop.store.blobs import BlobStore
-from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 from qjgb_desktop.store.files import safe_file_name
+from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 
 # Opened directly (double-click, 打开): the types evidence really comes in whose system viewers do not run code
 # from the file: PDF and OFD (the national e-document format), pictures, audio/video, plain text, and office

@@ -18,12 +18,7 @@ from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.services.evidence.records import EvidenceError, Progress, _query, blob_store
 from qjgb_desktop.store.blobs import BlobStore, Cancelled
 from qjgb_desktop.store.files import safe_file_name
-from qjgb_desktop.store.models import (
-    Action,
-    Department,
-    Measure,
-    MeasureDepartment,
-)
+from qjgb_desktop.store.models import Action, Department, Measure, MeasureDepartment
 
 # A cell a spreadsheet would read as a formula (OWASP "CSV injection"): = + - @ first, or tab/CR first. The
 # full-width forms are included because some East Asian spreadsheet builds normalise them; it costs nothing.

@@ -22,15 +22,8 @@ from qjgb_desktop.services.accounts.access import require
 from qjgb_desktop.services.progress.reports import ProgressError
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.store.blobs import BlobStore, Cancelled, clean_evidence_leftovers, evidence_store
+from qjgb_desktop.store.models import AuditEvent, Evidence, EvidenceFile, Measure, ProgressReport, YearlyTarget
 from qjgb_desktop.store.server_blobs import DatabaseBlobStore
-from qjgb_desktop.store.models import (
-    AuditEvent,
-    Evidence,
-    EvidenceFile,
-    Measure,
-    ProgressReport,
-    YearlyTarget,
-)
 
 __all__ = ["Cancelled", "EvidenceError", "EvidenceView", "attach", "blob_store", "clean_evidence_leftovers",
            "counts_by_target", "list_evidence", "purge", "remove", "store_for_url", "verify"]

@@ -24,6 +24,8 @@ from qjgb_desktop.domain.validation import (
     clean_text,
     parse_percent,
 )
+from qjgb_desktop.services.accounts.access import require
+from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.store.models import (
     AuditEvent,
     ClosedPeriod,
@@ -36,8 +38,6 @@ from qjgb_desktop.store.models import (
     ProgressReport,
     YearlyTarget,
 )
-from qjgb_desktop.services.accounts.access import require
-from qjgb_desktop.services.settings.record import load_settings
 
 
 class ProgressError(Exception):

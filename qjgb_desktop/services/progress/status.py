@@ -10,8 +10,9 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.status import Rollup
 from qjgb_desktop.services.plan.query import PlanTree, plan_tree
-from qjgb_desktop.services.settings.record import load_settings
-from qjgb_desktop.services.progress.status_core import (  # noqa: F401 - the snapshot types live where the quick path can use them too
+
+# the snapshot types live where the quick path can use them too, and are imported from here as well
+from qjgb_desktop.services.progress.status_core import (  # noqa: F401 - re-exported
     EVIDENCE_SQL,
     LATEST_SQL,
     REPORTED_SQL,
@@ -24,6 +25,7 @@ from qjgb_desktop.services.progress.status_core import (  # noqa: F401 - the sna
     follow_ups,
     sql_params,
 )
+from qjgb_desktop.services.settings.record import load_settings
 
 
 def compute_status(session: Session, today: date, tree: PlanTree | None = None) -> StatusSnapshot:

@@ -1,6 +1,6 @@
 """The supervision picture's core, free of SQLAlchemy: the SQL it needs, the snapshot types, and the rules that turn
-the rows into lights and rollups. services/progress/status.py runs the SQL through a session; `quick_status` runs the same
-SQL through the standard library's sqlite3, so the window can show its lights with its first paint, before
+the rows into lights and rollups. services/progress/status.py runs the SQL through a session; `quick_status` runs
+the same SQL through the standard library's sqlite3, so the window can show its lights with its first paint, before
 SQLAlchemy is even imported."""
 
 from __future__ import annotations

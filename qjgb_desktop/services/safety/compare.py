@@ -12,11 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import zip_longest
 
-from sqlalchemy import (
-    JSON,
-    Float,
-    Table,
-)
+from sqlalchemy import JSON, Float, Table
 
 from qjgb_desktop.services.safety.transfer import (
     MigrateError,

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, select
+
 from qjgb_desktop import paths
 from qjgb_desktop.store.engine import Sessions, make_engine, make_sessionmaker
 from qjgb_desktop.store.schema import SchemaError, ensure_schema
@@ -130,8 +131,8 @@ def _create_empty(db_file: Path) -> None:
 def sweep_leftovers(data_dir: Path | None = None) -> int:
     """At every start of the window or a command: remove what interrupted writes left behind (partial backups,
     partial evidence copies, temporary export files). Never removes anything else, never raises."""
-    from qjgb_desktop.store.blobs import clean_evidence_leftovers
     from qjgb_desktop.services.safety.folders import clean_leftovers
+    from qjgb_desktop.store.blobs import clean_evidence_leftovers
 
     data_dir = Path(data_dir) if data_dir is not None else paths.data_dir()
     try:

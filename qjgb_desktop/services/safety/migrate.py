@@ -23,13 +23,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from sqlalchemy import (
-    Connection,
-    func,
-    inspect,
-    select,
-    text,
-)
+from sqlalchemy import Connection, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from qjgb_desktop.services.safety.compare import Comparison, CopyMismatch, compare_databases
@@ -124,9 +118,9 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
     from qjgb_desktop import paths
     from qjgb_desktop.services.safety.database import open_database
     from qjgb_desktop.store.blobs import evidence_store
-    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
     from qjgb_desktop.store.engine import CHANGE_CHANNEL, make_engine, server_write_lock
     from qjgb_desktop.store.models import Plan
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 
     source_url = paths.database_url()
     if not source_url.startswith("sqlite"):

@@ -3,10 +3,11 @@
 A backup of a server is what a single PC's backup is: a SQLite database file of this program's revision (and with
 --full a folder with that file, evidence/ab/abcdef… files and qjgb-backup.json), so a bureau keeps one kind of
 backup on its USB stick whatever it runs, and either kind of installation can restore it. It is made by copying the
-server's rows (and contents) into a fresh SQLite file with the machinery of `qjgb migrate-to` (services/safety/migrate.py),
-from ONE snapshot of the server (REPEATABLE READ), and proven equal to that snapshot before the file takes its name.
+server's rows (and contents) into a fresh SQLite file with the machinery of `qjgb migrate-to`
+(services/safety/migrate.py), from ONE snapshot of the server (REPEATABLE READ), and proven equal to that snapshot
+before the file takes its name.
 
-A restore against a server runs every check of a single PC's restore on the backup first (services/safety/backup.py:
+A restore against a server runs every check of a single PC's restore on the backup first (services/safety/checks.py:
 regular files only, integrity, known revision — upgraded on a private copy —, every table and column, every evidence
 file's SHA-256); then, holding the server's write lock (every PC's writes wait): a safety copy of the server as it
 is now into <data>/backups, the backup's evidence contents the server lacks uploaded, and in ONE transaction every
@@ -28,12 +29,30 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.pool import NullPool
 
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.store.revision import HEAD
-from qjgb_desktop.services.safety.checks import _bring_evidence, _check_tree, _listed_evidence, _remove_staged, _stage, _verify_evidence
-from qjgb_desktop.services.safety.folders import FULL_DB_NAME, MANIFEST_NAME, BackupError, FullBackupResult, RestoreResult, _clean_folder, _enter_guard, _fail, _unique_backup_path, backups_dir
-from qjgb_desktop.store.files import write_atomically
+from qjgb_desktop.services.safety.checks import (
+    _bring_evidence,
+    _check_tree,
+    _listed_evidence,
+    _remove_staged,
+    _stage,
+    _verify_evidence,
+)
+from qjgb_desktop.services.safety.folders import (
+    FULL_DB_NAME,
+    MANIFEST_NAME,
+    BackupError,
+    FullBackupResult,
+    RestoreResult,
+    _clean_folder,
+    _enter_guard,
+    _fail,
+    _unique_backup_path,
+    backups_dir,
+)
 from qjgb_desktop.services.safety.migrate import copy_database
 from qjgb_desktop.services.safety.transfer import MigrateError, forget_contents, listed_contents, safe_url, snapshot
+from qjgb_desktop.store.files import write_atomically
+from qjgb_desktop.store.revision import HEAD
 
 
 def _server_engine(url: str, purpose: str):
@@ -181,8 +200,8 @@ def restore_server(url: str, source_db: Path, full_folder: Path | None) -> Resto
 
 
 def _replace_server(engine, staged: Path, wanted, backups: Path) -> tuple[Path, int, int]:
-    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
     from qjgb_desktop.store.engine import CHANGE_CHANNEL, server_write_lock
+    from qjgb_desktop.store.server_blobs import DatabaseBlobStore
 
     uri = f"{staged.resolve().as_uri()}?mode=ro"
     source = create_engine("sqlite://", creator=lambda: sqlite3.connect(uri, uri=True), poolclass=NullPool)

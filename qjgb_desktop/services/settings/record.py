@@ -12,9 +12,11 @@ from sqlalchemy.orm import Session
 from qjgb_desktop.domain.periods import SCHEMES
 from qjgb_desktop.domain.status import Thresholds
 from qjgb_desktop.domain.validation import clean_text
-from qjgb_desktop.store.models import AuditEvent, Setting
 from qjgb_desktop.services.accounts.access import require
-from qjgb_desktop.services.settings.values import AppSettings, settings_from_values  # noqa: F401 - AppSettings is imported from here
+
+# AppSettings is imported from here as well
+from qjgb_desktop.services.settings.values import AppSettings, settings_from_values  # noqa: F401 - re-exported
+from qjgb_desktop.store.models import AuditEvent, Setting
 
 
 class SettingError(ValueError):

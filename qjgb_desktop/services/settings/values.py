@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from qjgb_desktop.domain.periods import QUARTERLY
 from qjgb_desktop.domain.status import Thresholds
 
-
 # 考核: completion against expected, on-time submission, evidence coverage, closed 督办 items.
 DEFAULT_NOTICE_PREFIX = "督办"
 DEFAULT_WEIGHTS = {"completion": 40.0, "timeliness": 30.0, "evidence": 15.0, "supervision": 15.0}

@@ -19,11 +19,11 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.status import NOT_STARTED, expected_percent
-from qjgb_desktop.services.supervision.calendar import ON_TIME, owed_reports, year_periods_due
 from qjgb_desktop.services.plan.query import plan_tree
+from qjgb_desktop.services.progress.status import compute_status
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.services.settings.values import DEFAULT_WEIGHTS
-from qjgb_desktop.services.progress.status import compute_status
+from qjgb_desktop.services.supervision.calendar import ON_TIME, owed_reports, year_periods_due
 from qjgb_desktop.services.supervision.items import CLOSED, list_items
 
 LABELS = {"completion": "完成度", "timeliness": "按时报送率", "evidence": "佐证覆盖率", "supervision": "督办办结率"}

@@ -17,10 +17,17 @@ from sqlalchemy.orm import Session, selectinload
 
 from qjgb_desktop.domain.status import NEEDS_FOLLOW_UP
 from qjgb_desktop.domain.validation import clean_text
-from qjgb_desktop.store.models import (AuditEvent, Department, Evidence, NoticeRecord, SupervisionItem, SupervisionStep,
-                            YearlyTarget)
 from qjgb_desktop.services.accounts.access import require
 from qjgb_desktop.services.settings.record import load_settings
+from qjgb_desktop.store.models import (
+    AuditEvent,
+    Department,
+    Evidence,
+    NoticeRecord,
+    SupervisionItem,
+    SupervisionStep,
+    YearlyTarget,
+)
 
 OPENED, ASSIGNED, ANSWERED, CONTINUED, CLOSED = "立项", "交办", "反馈", "继续督办", "办结"
 STAGES = (OPENED, ASSIGNED, ANSWERED, CONTINUED, CLOSED)

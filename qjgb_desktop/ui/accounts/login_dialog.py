@@ -2,21 +2,14 @@
 
 Window-modal over the main window (which may already show the plan while the database opened). A wrong password is
 said, the name is kept and the password field emptied; Enter logs in. The password is checked in the background
-(argon2 takes a noticeable moment on an office PC), with the button saying so meanwhile. 退出 closes the program at the start; when
-switching accounts (文件 → 切换账户…) the button is 取消 and the current account stays logged in.
+(argon2 takes a noticeable moment on an office PC), with the button saying so meanwhile. 退出 closes the program at
+the start; when switching accounts (文件 → 切换账户…) the button is 取消 and the current account stays logged in.
 """
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (
-    QDialog,
-    QDialogButtonBox,
-    QFormLayout,
-    QLabel,
-    QLineEdit,
-    QVBoxLayout,
-)
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout
 
 from qjgb_desktop.ui.widgets.dialog_parts import error_banner
 

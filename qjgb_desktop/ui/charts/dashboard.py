@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from qjgb_desktop.services.charts import figures as charts
 from qjgb_desktop.domain.status import expected_percent
 from qjgb_desktop.qtmodels.lights import state_icon
 from qjgb_desktop.services.charts import data as cd
+from qjgb_desktop.services.charts import figures as charts
 from qjgb_desktop.ui.charts.chart_view import ChartView, font_notice
 from qjgb_desktop.ui.widgets.dialog_parts import date_field, picked_date, row_table
 

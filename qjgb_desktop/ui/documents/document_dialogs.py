@@ -25,8 +25,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
-from qjgb_desktop.ui.widgets.dialog_parts import close_only, row_table, year_bar
 from qjgb_desktop.ui.collection.excel_dialogs import _busy
+from qjgb_desktop.ui.widgets.dialog_parts import close_only, row_table, year_bar
 from qjgb_desktop.ui.widgets.file_dialogs import existing_folder, save_file_name
 
 

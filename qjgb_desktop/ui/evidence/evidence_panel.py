@@ -299,7 +299,6 @@ class EvidencePanel(QWidget):
 
     def export_pack(self) -> None:
         """Inspection pack of the selected measure, its action, or one of its departments."""
-        from qjgb_desktop.services.evidence import records as ev
         from qjgb_desktop.services.evidence import pack as ev_pack
 
         node = self._node

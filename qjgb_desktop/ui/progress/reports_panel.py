@@ -4,16 +4,7 @@ with them: report (Ctrl+N), correct, delete with a reason, see every revision.""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QDialog,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QPushButton,
-    QTableView,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QHeaderView, QLabel, QPushButton, QTableView, QVBoxLayout, QWidget
 
 from qjgb_desktop.qtmodels.reports import COL_DONE, COL_VERSION, COL_YEAR, ReportRole, ReportsTableModel
 from qjgb_desktop.qtmodels.rows import refill_keeping_place, selected_record

@@ -19,7 +19,13 @@ from PySide6.QtWidgets import (
 
 from qjgb_desktop.domain.periods import SCHEMES
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.ui.widgets.dialog_parts import BoundedDoubleSpinBox, GuardedDialog, NumberField, error_banner, save_cancel
+from qjgb_desktop.ui.widgets.dialog_parts import (
+    BoundedDoubleSpinBox,
+    GuardedDialog,
+    NumberField,
+    error_banner,
+    save_cancel,
+)
 
 
 def _margin_box(value: float, name: str) -> BoundedDoubleSpinBox:
@@ -202,7 +208,13 @@ class SettingsDialog(GuardedDialog):
         return out
 
     def accept(self) -> None:
-        from qjgb_desktop.services.settings.record import SettingError, add_admin, set_max_evidence_mb, set_scheme, set_thresholds
+        from qjgb_desktop.services.settings.record import (
+            SettingError,
+            add_admin,
+            set_max_evidence_mb,
+            set_scheme,
+            set_thresholds,
+        )
 
         refused = [p for p in (n.problem() for n in self.numbers) if p]
         if refused or not self.user.text().strip():

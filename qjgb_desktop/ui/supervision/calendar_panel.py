@@ -1,7 +1,7 @@
 """填报日历: a period's due date, who reported on time, late or not at all, and what each department still owes.
 
-Read in the background (services/supervision/calendar); loaded when shown and again on reload() while shown (a hidden tab
-only notes that it is out of date). Double-clicking an owed report shows its target in the plan.
+Read in the background (services/supervision/calendar); loaded when shown and again on reload() while shown (a
+hidden tab only notes that it is out of date). Double-clicking an owed report shows its target in the plan.
 """
 
 from __future__ import annotations
@@ -21,7 +21,13 @@ from PySide6.QtWidgets import (
 
 from qjgb_desktop.domain.status import COMPLETED, NOT_REPORTED, OVERDUE, YELLOW
 from qjgb_desktop.qtmodels.lights import state_icon
-from qjgb_desktop.ui.supervision.assessment_panel import ReadWhenShown, fit_name_table, name_table, refit_columns, side_by_side
+from qjgb_desktop.ui.supervision.assessment_panel import (
+    ReadWhenShown,
+    fit_name_table,
+    name_table,
+    refit_columns,
+    side_by_side,
+)
 from qjgb_desktop.ui.supervision.panel import DepartmentRole, TargetIdRole, _item
 
 ON_TIME, LATE, MISSING = "已报", "逾期报", "未报"  # services.calendar's states (not imported: no SQLAlchemy here)
@@ -122,8 +128,8 @@ class CalendarPanel(ReadWhenShown, QWidget):
     @staticmethod
     def _read(session, tree, chosen, today) -> dict:  # in the background
         from qjgb_desktop.domain.periods import period_of, periods_in
-        from qjgb_desktop.services.supervision.calendar import due_date, due_soon, submissions
         from qjgb_desktop.services.settings.record import load_settings
+        from qjgb_desktop.services.supervision.calendar import due_date, due_soon, submissions
 
         settings = load_settings(session)
         periods = periods_in(tree.years, settings.scheme)

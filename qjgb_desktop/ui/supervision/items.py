@@ -30,7 +30,14 @@ from PySide6.QtWidgets import (
 )
 
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.ui.widgets.dialog_parts import GuardedDialog, date_field, error_banner, picked_date, row_table, save_cancel
+from qjgb_desktop.ui.widgets.dialog_parts import (
+    GuardedDialog,
+    date_field,
+    error_banner,
+    picked_date,
+    row_table,
+    save_cancel,
+)
 
 ItemIdRole = Qt.ItemDataRole.UserRole + 11
 TargetIdRole = Qt.ItemDataRole.UserRole + 12

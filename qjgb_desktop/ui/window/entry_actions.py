@@ -3,10 +3,7 @@ reopening periods, purging evidence, the settings and the account dialogs."""
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import (
-    QInputDialog,
-    QMessageBox,
-)
+from PySide6.QtWidgets import QInputDialog, QMessageBox
 
 from qjgb_desktop.errors import UserError
 from qjgb_desktop.services.plan.query import MeasureNode, TargetNode

@@ -4,19 +4,10 @@ from __future__ import annotations
 
 from PySide6.QtCore import QByteArray
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import (
-    QStyle,
-)
+from PySide6.QtWidgets import QStyle
 
 from qjgb_desktop.domain.status import STATES
-from qjgb_desktop.qtmodels.plan_tree import (
-    COL_EVIDENCE,
-    COL_LAST,
-    COL_LEAD,
-    COL_PERCENT,
-    COL_STATE,
-    COL_YEAR,
-)
+from qjgb_desktop.qtmodels.plan_tree import COL_EVIDENCE, COL_LAST, COL_LEAD, COL_PERCENT, COL_STATE, COL_YEAR
 from qjgb_desktop.ui.window import view_state
 
 DEFAULT_SIZE = (1280, 720)  # fits a 1366×768 screen with a taskbar
