@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fuzz worker for the Excel import (回收汇总): reproducible mutated returns, each read, and committed when accepted.
 
-Run by tests/test_import_fuzz.py, or by hand to reproduce a finding:
+Run by tests/services/collection/test_import_fuzz.py, or by hand to reproduce a finding:
 
     python tests/fuzz_worker.py DATA_DIR SEED N [--start K] [--only I,J,...] [--save DIR]
                                 [--no-probes] [--part-limit BYTES]

@@ -1,4 +1,4 @@
-"""Run by tests/test_kill.py: write through the command line's own code in a loop until killed.
+"""Run by tests/services/safety/test_kill.py: write through the command line's own code in a loop until killed.
 
 Every line the commands print goes to stdout unbuffered, so whatever a user would have seen before the kill is
 what the test holds the program to: an acknowledged write must be in the database afterwards.

@@ -19,7 +19,8 @@ server), and full backups copy blobs without it. Even if all of the above were d
 with nothing recorded: a stored name only ever appears by renaming a complete, hashed file.
 
 In server mode the contents live in the database instead (server_blobs.DatabaseBlobStore, same interface;
-services/evidence/records.blob_store picks the store of the current database). Contents are read through `open()` (a stream) in both.
+services/evidence/records.blob_store picks the store of the current database). Contents are read through `open()`
+(a stream) in both.
 """
 
 from __future__ import annotations

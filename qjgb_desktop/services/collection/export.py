@@ -96,7 +96,8 @@ class _Styles:
 class _Sheet:
     """A write-only sheet whose rows are appended with their printed heights.
 
-    Two shortcuts into openpyxl's write-only writer (3.1; tests/test_excel_print.py checks the written XML):
+    Two shortcuts into openpyxl's write-only writer (3.1; tests/services/collection/test_excel_print.py checks the
+    written XML):
     - a row's height: the writer copies the row's entry of row_dimensions into the <row> element's
       attributes (`attrs.update(dims.get(row_idx, {}))`) as the row is appended, so a shared dict of those
       attributes, set just before and dropped just after, does it; a RowDimension per row would cost 10 µs

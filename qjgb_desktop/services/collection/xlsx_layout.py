@@ -7,8 +7,8 @@ too short one silently loses text. Text that would need a row taller than Excel 
 following rows by `split_row`.
 
 No openpyxl at import: the estimator is arithmetic on str lengths (a loop only over the runs of a text mixing
-Latin words or numbers with CJK), fast enough for 100,000 rows. tests/test_excel_print.py checks it is never
-below a character-by-character Excel layout, and LibreOffice's PDFs of it were checked by hand.
+Latin words or numbers with CJK), fast enough for 100,000 rows. tests/services/collection/test_excel_print.py checks
+it is never below a character-by-character Excel layout, and LibreOffice's PDFs of it were checked by hand.
 
 Units: column widths are Excel character units: the width of a digit of the default 11 pt font, 7 px at 96 dpi.
 A column of width w is 7w + 5 px, the 5 px being its margins and grid line, so w units are left for text.

@@ -29,7 +29,7 @@ from qjgb_desktop.store.blobs import BlobError, BlobStore
 from qjgb_desktop.store.models import BlobChunk, StoredBlob
 from qjgb_desktop.store.server_blobs import DB_CHUNK, DatabaseBlobStore
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

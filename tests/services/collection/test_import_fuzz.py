@@ -20,7 +20,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-WORKER = Path(__file__).with_name("fuzz_worker.py")
+WORKER = Path(__file__).resolve().parents[2] / "fuzz_worker.py"
 SEED = 20260920
 SHARDS = ((0, 500), (500, 500))  # (first input, count): inputs 0..999, one process per core
 MIN_INPUTS = 1000

@@ -14,7 +14,7 @@ from sqlalchemy.engine.default import DefaultDialect
 
 from qjgb_desktop.cli.entry import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 SUCCESS_WORDS = ("已保存", "已修订", "已删除", "已录入", "已关闭", "已重新开放", "已添加", "已导入", "已移除", "已导出",
                  "已生成", "已备份", "已恢复")
 

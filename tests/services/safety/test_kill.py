@@ -14,8 +14,8 @@ from pathlib import Path
 
 from qjgb_desktop.cli.entry import main
 
-ROOT = Path(__file__).resolve().parent.parent
-WORKER = Path(__file__).with_name("kill_worker.py")
+ROOT = Path(__file__).resolve().parents[3]
+WORKER = Path(__file__).resolve().parents[2] / "kill_worker.py"
 ROUNDS = 26  # two workers killed per round: 52 kills
 
 

@@ -12,7 +12,7 @@ import pytest
 
 from qjgb_desktop.cli.entry import main
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ROUNDS = 4
 
 

@@ -10,7 +10,7 @@ import pytest
 from gui_helpers import select_target, settle
 
 pytestmark = pytest.mark.gui
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def cli(data_dir, *argv):
