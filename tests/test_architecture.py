@@ -25,7 +25,8 @@ LAYERS = {
     "qjgb_desktop.paths": ("services", "store", "qtmodels", "ui", "cli", "app"),
     "qjgb_desktop.services": ("qtmodels", "ui", "cli", "app"),
     "qjgb_desktop.qtmodels": ("ui", "cli", "app"),
-    "qjgb_desktop.ui": ("cli",),
+    "qjgb_desktop.ui": ("cli", "app"),
+    "qjgb_desktop.app": ("cli",),
 }
 
 
