@@ -43,7 +43,8 @@ def test_quick_status_equals_the_full_path(data_dir, tmp_path):
 def test_the_quick_path_needs_no_sqlalchemy():
     import subprocess
 
-    code = ("import sys; from qjgb_desktop.services import status_core, chart_data; "
+    code = ("import sys; from qjgb_desktop.services.progress import status_core; "
+            "from qjgb_desktop.services.charts import data; "
             "print('sqlalchemy' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
