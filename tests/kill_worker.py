@@ -40,7 +40,7 @@ while True:
         if row:
             main(["progress", "correct", str(row[0]), "--done", token])
     elif op == "import":
-        from test_excel_roundtrip import fill, row_of
+        from excel_helpers import fill, row_of
 
         measure = rng.choice([3, 4, 7, 13])
         out = fill(template, work / f"{token}.xlsx",

@@ -6,9 +6,9 @@ import zipfile
 from datetime import date
 
 import pytest
+from excel_helpers import fill, row_of
 from openpyxl import load_workbook
 from sqlalchemy import func, select
-from test_excel_roundtrip import fill, row_of
 
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.domain.validation import ReportInput

@@ -4,15 +4,16 @@ import shutil
 from datetime import date
 
 import pytest
+from excel_helpers import counts, fill, row_of
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from qjgb_desktop.cli.entry import main
 from qjgb_desktop.services.collection.commit import commit
 from qjgb_desktop.services.collection.returns import CHANGED, ERROR, NEW, UNCHANGED, read_return
 from qjgb_desktop.services.collection.templates import write_template
 from qjgb_desktop.services.progress import reports as svc
-from qjgb_desktop.store.models import ImportBatch, IndicatorValue, ProgressReport
+from qjgb_desktop.store.models import ImportBatch
 
 TODAY = date(2026, 7, 2)
 
@@ -23,31 +24,6 @@ def template(db, tmp_path):
     with db.sessions() as s:
         assert write_template(s, "区教委", "2026Q3", path) == 19
     return path
-
-
-def fill(path, out, rows=None, indicators=None, edit=None):
-    wb = load_workbook(path)
-    ws = wb["填报"]
-    for r, values in (rows or {}).items():
-        for col, v in zip("FGHIJK", values):
-            ws[f"{col}{r}"] = v
-    for r, v in (indicators or {}).items():
-        wb["指标"][f"F{r}"] = v
-    if edit:
-        edit(wb)
-    wb.save(out)
-    return out
-
-
-def row_of(path, measure_no):
-    ws = load_workbook(path)["填报"]
-    return next(r for r in range(4, ws.max_row + 1) if str(ws[f"B{r}"].value).startswith(f"{measure_no}."))
-
-
-def counts(db):
-    with db.sessions() as s:
-        return (s.scalar(select(func.count()).select_from(ProgressReport)),
-                s.scalar(select(func.count()).select_from(IndicatorValue)))
 
 
 def preview(db, *paths):

@@ -6,9 +6,9 @@ import re
 from datetime import date
 
 import pytest
+from excel_helpers import counts, row_of
 from office import convert, convert_many, measure_heights, pdf_pages, pdf_text, squash, ssconvert
 from openpyxl import load_workbook
-from test_excel_roundtrip import counts, row_of
 
 from qjgb_desktop.domain.validation import ReportInput
 from qjgb_desktop.services.collection.commit import commit

@@ -99,7 +99,7 @@ def test_close_period_against_add(data):
 
 
 def test_import_against_add_never_duplicates(data, tmp_path):
-    from test_excel_roundtrip import fill, row_of
+    from excel_helpers import fill, row_of
 
     tpl = tmp_path / "jw.xlsx"
     assert main(["template", "--department", "区教委", "--period", "2026Q1", "--out", str(tpl)]) == 0

@@ -1,9 +1,9 @@
 """Excel from the window: export, and importing returns through the preview (untick = send back)."""
 
 import pytest
+from excel_helpers import fill, row_of
 from gui_helpers import settle
 from openpyxl import load_workbook
-from test_excel_roundtrip import fill, row_of
 
 from qjgb_desktop.services.progress import reports as svc
 
