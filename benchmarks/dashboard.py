@@ -44,6 +44,7 @@ def main() -> int:
     from qjgb_desktop.domain.periods import period_of
     from qjgb_desktop.services.charts import data as cd
     from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress.as_of import AsOf
     from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
     from qjgb_desktop.services.safety.database import open_database
 
@@ -52,7 +53,7 @@ def main() -> int:
         total = generate(data, args.reports, TODAY)
         db = open_database()
         conn = sqlite3.connect(data / "qjgb.sqlite3")
-        params = sql_params(period_of(TODAY))
+        params = sql_params(period_of(TODAY), AsOf(TODAY), iso=True)
 
         def bare():
             conn.execute(LATEST_SQL, params).fetchall()

@@ -54,9 +54,11 @@ def generate(data_dir: Path, n: int, today: date, seed: int = 7) -> int:
         for chunk in range(0, len(rows), 5000):
             s.execute(insert(ProgressReport), rows[chunk:chunk + 5000])
         indicators = s.scalars(select(Indicator.id)).all()
+        all_deps = sorted({d for ds in deps.values() for d in ds})
         values = [dict(indicator_id=rng.choice(indicators), value=rng.uniform(0, 100),
                        as_of=date(2025, 1, 1) + timedelta(days=rng.randrange((today - date(2025, 1, 1)).days + 1)),
-                       report_id=None, note="", created_at=now, created_by="generator", deleted=False,
+                       report_id=None, note="", department_id=rng.choice(all_deps), source="manual",
+                       created_at=now, created_by="generator", deleted=False,
                        deleted_by="", delete_reason="") for _ in range(n // 20)]
         s.execute(insert(IndicatorValue), values)
         total = s.scalar(select(func.count()).select_from(ProgressReport))

@@ -49,6 +49,7 @@ def main() -> int:
 
     from qjgb_desktop.domain.periods import period_of
     from qjgb_desktop.services.plan.query import plan_tree
+    from qjgb_desktop.services.progress.as_of import AsOf
     from qjgb_desktop.services.progress.reports import list_reports
     from qjgb_desktop.services.progress.status import LATEST_SQL, REPORTED_SQL, compute_status, sql_params
     from qjgb_desktop.services.safety.database import open_database
@@ -63,7 +64,7 @@ def main() -> int:
         p = period_of(TODAY)
 
         conn = sqlite3.connect(data / "qjgb.sqlite3")
-        params = sql_params(p)
+        params = sql_params(p, AsOf(TODAY), iso=True)
         floor, _ = timed(lambda: (conn.execute(LATEST_SQL, params).fetchall(),
                                   conn.execute(REPORTED_SQL, params).fetchall()), args.runs)
         conn.close()

@@ -1854,7 +1854,7 @@ def setup(data_dir: Path) -> Ctx:
                   {4: 95.5, 5: "80%"}),
         "B": fill("B", {3: {"L": "确认无变化"},
                         6: dict(zip("FGHIJK", ("滞后", 30, "进展缓慢", "经费未到位", "十月底前完成", "张医生")))},
-                  {4: 12}),
+                  {}),  # 区卫健委 only cooperates: its template offers no indicator (their figures are the leads')
     }
     seeds = {f"raw{t}": canonical(p.read_bytes()) for t, p in raw.items()}
     seeds.update({f"filled{t}": canonical(p.read_bytes()) for t, p in filled.items()})

@@ -27,7 +27,9 @@ def add_parsers(sub, common, parser_class) -> None:
     imp = sub.add_parser("import", parents=[common], help="回收各部门交回的模板：检查、预览，全部无误时一次导入")
     imp.add_argument("files", nargs="+", type=Path, metavar="FILE")
     imp.add_argument("--dry-run", action="store_true", help="只检查和预览，不写入")
-    imp.add_argument("--period", help="本次回收的周期（如 2025Q3）：其他周期的模板将被拒绝")
+    imp.add_argument("--period", help="本次回收的周期（如 2025Q3；默认为这批文件中最新的周期）：其他周期的模板须明确选择才导入")
+    imp.add_argument("--accept-other-periods", action="store_true",
+                     help="明确导入不是本次回收周期的模板（补录以前的周期）")
     imp.add_argument("--returns", type=Path, metavar="DIR",
                      help="有错误时，把每个有错误的文件加上“退回”工作表另存到此文件夹，便于退回部门修改")
     imp.add_argument("--json", action="store_true",
@@ -82,17 +84,24 @@ def _template(args, db) -> int:
 
 
 def _import(args, db) -> int:
+    from qjgb_desktop.services.collection.batch import check_batch
     from qjgb_desktop.services.collection.commit import commit
     from qjgb_desktop.services.collection.returns import ERROR, read_return
 
     today = getattr(args, "today", None) or date.today()
     with db.sessions() as s:
         previews = [read_return(s, f, today, args.period) for f in args.files]
-    ok = all(p.ok for p in previews)
-    report = {"files": [p.as_json() for p in previews], "ok": ok, "committed": False}
+    collecting = check_batch(previews, args.period)
+    other = [p for p in previews if p.other_period and not p.superseded_by and not p.errors]
+    ok = all(p.ok for p in previews) and (not other or args.accept_other_periods)
+    report = {"files": [p.as_json() for p in previews], "collecting": collecting or None, "ok": ok,
+              "committed": False}
     if not args.json:
         for p in previews:
             _print_preview(p)
+        if other and not args.accept_other_periods:
+            print(f"本次回收 {collecting} 周期；以下文件是其他周期的模板，须用 --accept-other-periods 明确导入：" +
+                  "、".join(f"{p.file.name}（{p.period}）" for p in other), file=sys.stderr)
     if not ok:
         if args.returns:
             from qjgb_desktop.services.collection.commit import write_returns
@@ -114,11 +123,12 @@ def _import(args, db) -> int:
             print("（试运行：全部无误，未写入）")
         return EXIT_OK
     with db.sessions.begin() as s:
-        summary = commit(s, previews, current_user(args), today)
+        summary = commit(s, previews, current_user(args), today, accept_other_periods=args.accept_other_periods)
     # only now, after the commit, is anything reported as imported
     report["committed"] = True
     report["summary"] = {"reports_added": summary.reports_added, "reports_corrected": summary.reports_corrected,
-                         "values_added": summary.values_added, "skipped_files": summary.skipped_files}
+                         "values_added": summary.values_added, "skipped_files": summary.skipped_files,
+                         "superseded": summary.superseded}
     _emit_json(args, report)
     if not args.json:
         print(f"已导入：新增报告 {summary.reports_added}，修订报告 {summary.reports_corrected}，"
@@ -136,8 +146,11 @@ def _emit_json(args, report: dict) -> None:
 def _print_preview(p) -> None:
     from qjgb_desktop.services.collection.returns import CHANGED, EMPTY, ERROR, NEW, UNCHANGED
 
-    print(f"{p.file.name}：{p.department or '?'} {p.period or ''}" +
-          ("（此文件已导入过，不会重复导入）" if p.already_imported else ""))
+    saved = f"，保存于 {p.saved_at:%Y-%m-%d %H:%M:%S}" if p.saved_at else ""
+    print(f"{p.file.name}：{p.department or '?'} {p.period or ''}{saved}" +
+          ("（此文件已导入过，不会重复导入）" if p.already_imported else "") +
+          (f"（已被后保存的“{p.superseded_by}”取代，不导入）" if p.superseded_by else "") +
+          (f"（不是本次回收的 {p.other_period} 周期）" if p.other_period and not p.superseded_by else ""))
     for e in p.errors:
         print(f"  错误：{e}")
     for r in p.rows:

@@ -81,6 +81,8 @@ def add_parsers(sub, common, parser_class) -> None:
     settings.add_argument("--due-days", type=int, help="报送期限：周期结束后多少天（默认 10）")
     settings.add_argument("--due-date", action="append", metavar="周期=日期", default=[],
                           help="某一周期另定的报送截止日期，如 2026Q4=2027-01-15；只写 2026Q4= 则恢复按天数计算（可重复）")
+    settings.add_argument("--cooperating-duty", metavar="none|all|措施序号",
+                          help="配合部门是否须自行报送进展：none 仅牵头部门（默认），all 全部配合部门，或措施序号如 3,7")
     settings.add_argument("--feedback-days", type=int, help="督办通知要求反馈的天数（默认 7）")
     settings.add_argument("--notice-prefix", metavar="代字", help="督办通知单文号的机关代字（默认 督办 → 督办〔2026〕1号）")
     settings.add_argument("--weight", action="append", metavar="项=权重", default=[],
@@ -240,6 +242,7 @@ def _status(args, db) -> int:
     for dept, items in follow_ups(snap).items():
         print(f"  {dept}：" + "；".join(
             f"措施{f.measure_no}·{f.year} {f.state}" + (f"（{f.days_since_report}天未报）" if f.days_since_report else "")
+            + (f"（配合部门已报 {n} 份）" if (n := snap.targets[f.target_id].cooperating_this_period) else "")
             for f in items))
     return EXIT_OK
 
@@ -379,6 +382,8 @@ def _settings(args, db) -> int:
             except ValueError:
                 raise SettingError(f"报送截止日期应形如 2027-01-15，收到“{day}”") from None
             svc.set_due_override(s, code, when, user)
+        if args.cooperating_duty is not None:
+            svc.set_cooperating_duty(s, args.cooperating_duty, user)
         if args.feedback_days is not None:
             svc.set_feedback_days(s, args.feedback_days, user)
         if args.notice_prefix is not None:
@@ -400,6 +405,10 @@ def _settings(args, db) -> int:
     print("管理员：" + ("、".join(now.admins) if now.admins else "尚未指定"))
     overrides = "；另定：" + "，".join(f"{k} {v}" for k, v in now.due_overrides.items()) if now.due_overrides else ""
     print(f"报送期限：周期结束后 {now.due_days} 天{overrides}")
+    duty = {"none": "仅牵头部门报送", "all": "牵头部门和全部配合部门都须报送"}.get(
+        now.cooperating_duty if isinstance(now.cooperating_duty, str) else "",
+        "牵头部门报送；措施 " + "、".join(map(str, now.cooperating_duty)) + " 的配合部门也须报送")
+    print(f"报送义务：{duty}")
     print(f"督办反馈期限：{now.feedback_days} 天")
     print(f"督办通知单文号：{now.notice_prefix}〔年份〕序号号")
     print("考核权重：" + "、".join(f"{LABELS[k]} {v:g}" for k, v in now.weights.items()))

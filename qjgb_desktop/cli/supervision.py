@@ -180,13 +180,18 @@ def _assess(args, db) -> int:
     if args.json:
         _dump({"year": args.year, "today": today.isoformat(), "rule": rule, "scores": [x.as_json() for x in scores]})
         return EXIT_OK
+    group = None
     for x in scores:
+        if x.group != group:
+            group = x.group
+            print(f"【{group}】")
         parts = "，".join(f"{c.label} {c.score:.1f}" if c.counted else f"{c.label} 不计" for c in x.components)
-        print(f"{x.rank}\t{x.department}\t{x.total:.1f}\t{parts}")
+        print(f"{x.rank_label}\t{x.department}\t{x.total:.1f}\t{parts}" + (f"\t（{x.note}）" if x.note else ""))
         if args.department:
             for c in x.components:
                 print(f"  {c.label}（权重 {c.weight:g}）：{c.basis}")
                 for line in c.records:
                     print(f"    {line}")
     print(rule)
+    print(assessment.worked_example())
     return EXIT_OK

@@ -160,6 +160,9 @@ class Indicator(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int]
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # How the actual combines departments' values: "lead" (the lead department's latest, the default) or "sum"
+    # (each department's latest, added up: a count every department contributes to). From the plan record.
+    aggregate: Mapped[str] = mapped_column(String(16), default="lead", server_default="lead")
 
     measure: Mapped[Measure] = relationship(back_populates="indicators")
     targets: Mapped[list[IndicatorTarget]] = relationship(
@@ -200,8 +203,9 @@ class ProgressReport(SoftDeleted, Base):
     __tablename__ = "progress_report"
     __table_args__ = (
         UniqueConstraint("series_id", "revision"),
-        # One index seek per target finds its latest counting report (services.status.LATEST_SQL).
         Index("ix_progress_report_latest", "yearly_target_id", "is_current", "deleted", "report_date", "id"),
+        # One index seek per target and department finds its latest counting report (status_core.LATEST_SQL).
+        Index("ix_progress_report_department", "yearly_target_id", "department_id", "report_date", "id"),
         Index("ix_progress_report_period", "period"),
     )
 
@@ -235,8 +239,11 @@ class IndicatorValue(SoftDeleted, Base):
     as_of: Mapped[date] = mapped_column(Date)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("progress_report.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text, default="")
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))  # whose figure it is
+    source: Mapped[str] = mapped_column(String(16), default="manual", server_default="manual")  # report/return/manual
 
     indicator: Mapped[Indicator] = relationship()
+    department: Mapped[Department] = relationship()
 
 
 class EvidenceFile(Base):
@@ -282,6 +289,7 @@ class ImportBatch(Base):
     imported_at: Mapped[datetime] = mapped_column(DateTime)
     imported_by: Mapped[str] = mapped_column(String(100))
     summary: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    saved_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)  # the file's own last-saved time
 
 
 class ClosedPeriod(Base):

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 from conftest import ROOT
+from schema_helpers import seed_plan
 from sqlalchemy import create_engine, func, select, text
 
 from qjgb_desktop.services.safety.database import open_database
@@ -186,11 +187,8 @@ def test_window_start_keeps_heavy_libraries_off_the_start_up_path(data_dir):
 
 
 @pytest.mark.parametrize("old", REVISIONS[:-1])
-def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(data_dir, old):
+def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(data_dir, old, tmp_path):
     from alembic import command
-
-    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
-    from qjgb_desktop.store.engine import make_sessionmaker
 
     db_file = data_dir / "qjgb.sqlite3"
     engine = make_engine(f"sqlite:///{db_file}")
@@ -198,8 +196,7 @@ def test_upgrading_from_each_earlier_revision_keeps_the_data_and_backs_up_first(
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, old)
-    with make_sessionmaker(engine).begin() as s:  # the plan tables exist since the first revision
-        load_plan(s, builtin_plan_record())
+    seed_plan(engine, tmp_path)  # the plan tables exist since the first revision
     engine.dispose()
 
     db = open_database()
@@ -244,11 +241,8 @@ def test_migrations_produce_exactly_the_models_on_the_server(pg_cluster):
 
 
 @pytest.mark.parametrize("old", REVISIONS[:-1])
-def test_upgrading_a_server_from_each_earlier_revision_keeps_the_data(pg_cluster, old):
+def test_upgrading_a_server_from_each_earlier_revision_keeps_the_data(pg_cluster, old, tmp_path):
     from alembic import command
-
-    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
-    from qjgb_desktop.store.engine import make_sessionmaker
 
     url = pg_cluster.empty_database()
     engine = make_engine(url)
@@ -256,8 +250,7 @@ def test_upgrading_a_server_from_each_earlier_revision_keeps_the_data(pg_cluster
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, old)
-    with make_sessionmaker(engine).begin() as s:
-        load_plan(s, builtin_plan_record())
+    seed_plan(engine, tmp_path)
     engine.dispose()
     db = open_database(url)
     try:

@@ -139,11 +139,13 @@ class IndicatorSeries:
 def indicator_series(row: dict, years: list[int]) -> IndicatorSeries:
     """From a row of services.indicators.indicator_rows: target and latest actual for each year."""
     from qjgb_desktop.domain.status import meets
+    from qjgb_desktop.services.progress.indicators import row_actual
 
-    latest_by_year: dict[int, float] = {}
-    for v in sorted(row["values"], key=lambda v: v["as_of"]):
-        latest_by_year[int(v["as_of"][:4])] = v["value"]
+    def by_year_end(year: int) -> float | None:  # the actual as it stood at the year's end, if entered in it
+        found = row_actual(row, date(year, 12, 31))
+        return found["value"] if found and int(found["as_of"][:4]) == year else None
+
     targets = [row["targets"].get(str(y)) for y in years]
-    actuals = [latest_by_year.get(y) for y in years]
+    actuals = [by_year_end(y) for y in years]
     met = [None if a is None or t is None else meets(row["comparator"], a, t) for a, t in zip(actuals, targets)]
     return IndicatorSeries(row["measure"], row["name"], row["unit"], row["comparator"], years, targets, actuals, met)

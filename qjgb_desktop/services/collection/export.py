@@ -29,10 +29,11 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.status import expected_percent
 from qjgb_desktop.services.collection.xlsx_layout import MAX_ROW_PT, RowFitter, grid_heights, lines_height, text_lines
+from qjgb_desktop.services.progress.as_of import visible_clause
 from qjgb_desktop.services.progress.indicators import indicator_rows
 from qjgb_desktop.services.progress.status import compute_status, follow_ups
 from qjgb_desktop.store.files import save_workbook
-from qjgb_desktop.store.models import Department, Measure, ProgressReport, YearlyTarget
+from qjgb_desktop.store.models import Department, Measure, MeasureDepartment, ProgressReport, YearlyTarget
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 
@@ -257,7 +258,7 @@ def _annex(wb, st: _Styles, session: Session, snap, year: int) -> int:
     wrap, center = st(), st(align=CENTER)
     percent = st(number_format="0%", align=CENTER)
     day = st(number_format="yyyy-mm-dd", align=CENTER)
-    latest_done = _latest_narratives(session)
+    latest_done = _latest_narratives(session, snap.today)
     rows = 0
     for action in tree.actions:
         parts = []
@@ -291,10 +292,14 @@ def _annex(wb, st: _Styles, session: Session, snap, year: int) -> int:
     return rows
 
 
-def _latest_narratives(session: Session) -> dict[int, str]:
-    """工作进展 of each target's latest counting report."""
+def _latest_narratives(session: Session, day: date) -> dict[int, str]:
+    """工作进展 of each target's latest counting report by its lead department, as of the day (the same reports the
+    state and percent beside it come from)."""
+    lead = (select(MeasureDepartment.department_id).join(YearlyTarget, YearlyTarget.measure_id == MeasureDepartment.measure_id)
+            .where(YearlyTarget.id == ProgressReport.yearly_target_id, MeasureDepartment.role == "lead")
+            .scalar_subquery())
     rows = session.execute(select(ProgressReport.yearly_target_id, ProgressReport.done)
-                           .where(ProgressReport.is_current.is_(True), ProgressReport.deleted.is_(False))
+                           .where(ProgressReport.department_id == lead, visible_clause("progress_report", day))
                            .order_by(ProgressReport.yearly_target_id, ProgressReport.report_date, ProgressReport.id))
     return {tid: done for tid, done in rows}
 
@@ -387,18 +392,18 @@ def _supervision_items(wb, st: _Styles, session: Session, today: date) -> int:
 
 
 def _assessment(wb, st: _Styles, session: Session, year: int, today: date) -> dict[str, int]:
-    from qjgb_desktop.services.supervision.assessment import LABELS, assess, rule_text
+    from qjgb_desktop.services.supervision.assessment import LABELS, assess, rule_text, worked_example
 
     scores = assess(session, year, today)
-    sheet = _Sheet(wb, st, f"{year}年考核", [6, 22, 9, 14, 14, 14, 14, 60], "1:1", "C2", mark_col=7)
-    _header(sheet, [["排名", "部门", "总分", *LABELS.values(), "说明"]])
+    sheet = _Sheet(wb, st, f"{year}年考核", [10, 7, 22, 9, 13, 13, 13, 13, 58], "1:1", "D2", mark_col=8)
+    _header(sheet, [["组别", "排名", "部门", "总分", *LABELS.values(), "说明"]])
     wrap, center, number = st(), st(align=CENTER), st(number_format="0.0", align=CENTER)
     for x in scores:
-        sheet.add([x.rank, x.department, x.total,
+        sheet.add([x.group, x.rank if x.rank is not None else x.rank_label, x.department, x.total,
                    *[c.score if c.counted else "不计" for c in x.components],
-                   "；".join(f"{c.label}：{c.basis}" for c in x.components)],
-                  [center, wrap, number, number, number, number, number, wrap])
-    sheet.add(["", "考核规则", "", "", "", "", "", rule_text(session)], [wrap] * 8)
+                   "；".join([*(f"{c.label}：{c.basis}" for c in x.components), *([x.note] if x.note else [])])],
+                  [wrap, center, wrap, number, number, number, number, number, wrap])
+    sheet.add(["", "", "考核规则", "", "", "", "", "", rule_text(session) + worked_example()], [wrap] * 9)
     basis = _Sheet(wb, st, f"{year}年考核依据", [22, 14, 100], "1:1", "A2", mark_col=2)
     _header(basis, [["部门", "考核项", "依据（逐条记录）"]])
     n = 0

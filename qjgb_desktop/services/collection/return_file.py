@@ -13,6 +13,7 @@ import re
 import warnings
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -42,6 +43,7 @@ class SheetData:
 class ReturnBook:
     sheetnames: list[str]
     sheets: dict[str, SheetData]
+    saved_at: datetime | None = None  # the workbook's own last-saved time (docProps/core.xml dcterms:modified)
 
 
 def sniff(data: bytes) -> None:
@@ -115,7 +117,11 @@ def open_return(path: Path, wanted: dict[str, tuple[int, int]]) -> tuple[bytes, 
             warnings.simplefilter("ignore")
             wb = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
             try:
-                book = ReturnBook(list(wb.sheetnames), {})
+                modified = getattr(wb.properties, "modified", None)  # stored in UTC (…Z): shown in local time
+                if isinstance(modified, datetime):
+                    modified = modified.replace(tzinfo=modified.tzinfo or timezone.utc).astimezone().replace(
+                        tzinfo=None, microsecond=0)
+                book = ReturnBook(list(wb.sheetnames), {}, modified if isinstance(modified, datetime) else None)
                 for name, (max_row, max_col) in wanted.items():
                     if name not in wb.sheetnames:
                         continue

@@ -20,7 +20,7 @@ import hashlib
 import hmac
 import re
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -49,7 +49,7 @@ from qjgb_desktop.services.collection.templates import (
     read_token,
     template_key,
 )
-from qjgb_desktop.services.progress.reports import plan_years
+from qjgb_desktop.services.progress.reports import closed_periods, plan_years
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.store.models import (
     Department,
@@ -129,10 +129,17 @@ class ImportPreview:
     errors: list[str] = field(default_factory=list)  # problems with the file as a whole
     rows: list[RowResult] = field(default_factory=list)
     already_imported: bool = False
+    saved_at: datetime | None = None  # when the department last saved the file (its own property)
+    superseded_by: str = ""  # a later-saved return of the same template in the same batch: only that one counts
+    other_period: str = ""  # the period being collected, when this return is for another one
 
     @property
     def ok(self) -> bool:
         return not self.errors and not any(r.kind == ERROR for r in self.rows)
+
+    @property
+    def template(self) -> tuple[str, str]:
+        return self.department, self.period
 
     def count(self, kind: str) -> int:
         return sum(r.kind == kind for r in self.rows)
@@ -142,6 +149,8 @@ class ImportPreview:
 
     def as_json(self) -> dict:
         return {"file": str(self.file), "sha256": self.sha256, "department": self.department, "period": self.period,
+                "saved_at": self.saved_at.isoformat(sep=" ", timespec="seconds") if self.saved_at else None,
+                "superseded_by": self.superseded_by or None, "other_period": self.other_period or None,
                 "already_imported": self.already_imported, "ok": self.ok, "errors": self.errors,
                 "counts": self.counts(), "rows": [r.as_json() for r in self.rows]}
 
@@ -178,6 +187,7 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
     except ReturnFileError as exc:
         return _fail(preview, str(exc))
     preview.sha256 = hashlib.sha256(data).hexdigest()
+    preview.saved_at = book.saved_at
     for sheet in (FILL_SHEET, INDICATOR_SHEET):
         if sheet not in book.sheets:
             return _fail(preview, f"缺少工作表“{sheet}”（工作表被删除或改名？请使用下发的模板）")
@@ -205,14 +215,25 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
         period = parse_period(identity.period)
     except (PeriodError, ValueError):  # ValueError: a year a date cannot hold (0000Q1)
         return _fail(preview, f"模板中的填报周期“{identity.period}”无效")
-    if expected_period and period.code != expected_period.strip().upper():
-        return _fail(preview, f"是 {period.code} 的模板，不是本次回收的 {expected_period.strip().upper()} 周期")
+    if period.code in closed_periods(session):
+        return _fail(preview, f"{period.label}（{period.code}）的填报周期已关闭，不能导入其报告；如确需补报，"
+                              "请管理员先重新开放该周期")
     department_id = session.scalar(select(Department.id).where(Department.name == identity.department))
     if department_id is None:
         return _fail(preview, f"模板所属部门“{identity.department}”在计划中不存在")
     preview.department, preview.period = identity.department, period.code
+    if expected_period and period.code != expected_period.strip().upper():
+        preview.other_period = expected_period.strip().upper()
     preview.already_imported = session.scalar(select(ImportBatch.id).where(
         ImportBatch.sha256 == preview.sha256)) is not None
+    if not preview.already_imported and preview.saved_at is not None:
+        newer = session.scalars(select(ImportBatch).where(
+            ImportBatch.department == identity.department, ImportBatch.period == period.code,
+            ImportBatch.saved_at > preview.saved_at).order_by(ImportBatch.saved_at.desc())).first()
+        if newer is not None:
+            return _fail(preview, f"比已导入的“{newer.file_name}”更旧：本文件保存于 {_when(preview.saved_at)}，"
+                                  f"已导入的那份保存于 {_when(newer.saved_at)}（{newer.imported_at:%Y-%m-%d %H:%M} 由 "
+                                  f"{newer.imported_by} 导入）。同一模板只以最后保存的一份为准，本文件不予导入")
     ctx = _Context(preview, period, identity.department, department_id, min(max(today, period.start), period.end),
                    today, key, identity, plan_years(session), load_settings(session).thresholds,
                    {tid: (no, mid, year, retired) for tid, no, mid, year, retired in session.execute(
@@ -222,6 +243,10 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
     _read_fill_sheet(session, fill, ctx)
     _read_indicator_sheet(session, indicators, ctx)
     return preview
+
+
+def _when(moment: datetime) -> str:
+    return f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
 def _value(sheet, row: int, col: int):
@@ -408,8 +433,8 @@ def _read_indicator_sheet(session: Session, sheet, ctx: _Context) -> None:
     if not _check_sheet(sheet, INDICATOR_HEADERS, (6,), preview):
         return
     measures = {mid for (_, mid, year, retired) in ctx.targets.values() if year == ctx.period.year and not retired}
-    known = {iid: (mid, name, no) for iid, mid, name, no in session.execute(
-        select(Indicator.id, Indicator.measure_id, Indicator.name, Measure.no)
+    known = {iid: (mid, name, no, aggregate) for iid, mid, name, no, aggregate in session.execute(
+        select(Indicator.id, Indicator.measure_id, Indicator.name, Measure.no, Indicator.aggregate)
         .join(Measure, Measure.id == Indicator.measure_id).where(Indicator.measure_id.in_(measures)))}
     seen: set[int] = set()
     for r in sorted(k for k in sheet.rows if k >= FIRST_ROW):
@@ -440,15 +465,21 @@ def _read_indicator_sheet(session: Session, sheet, ctx: _Context) -> None:
                 digest([cell.value]) == token[1]:
             preview.rows.append(RowResult(sheet.title, r, EMPTY, label, "", indicator_id=indicator_id))
             continue
+        lead = ctx.departments[found[0]][0]
+        if found[3] != "sum" and ctx.department != lead:  # an older template offered every indicator to everyone
+            problem = f"该指标由牵头部门{lead}填报，{ctx.department}的数字不作为指标实际值"
+            preview.rows.append(RowResult(sheet.title, r, ERROR, label, f"{where}：{problem}；请把情况写在“填报”工作表的"
+                                          "工作进展中，或由牵头部门填报", indicator_id=indicator_id, problems=[problem]))
+            continue
         number = parse_number(cell.value)
         if number is None or abs(number) > 1e12:
             problem = f"F列（实际值）：应为数字，实际为“{str(cell.value)[:20]}”"
             preview.rows.append(RowResult(sheet.title, r, ERROR, label, f"{where} {problem}",
                                           indicator_id=indicator_id, problems=[problem]))
             continue
-        values = session.scalars(select(IndicatorValue).where(
-            IndicatorValue.indicator_id == indicator_id, IndicatorValue.deleted.is_(False))
-            .order_by(IndicatorValue.as_of, IndicatorValue.id)).all()
+        values = session.scalars(select(IndicatorValue).where(  # the department's own figures
+            IndicatorValue.indicator_id == indicator_id, IndicatorValue.deleted.is_(False),
+            IndicatorValue.department_id == ctx.department_id).order_by(IndicatorValue.as_of, IndicatorValue.id)).all()
         if any(v.as_of == ctx.report_date and v.value == number for v in values):
             preview.rows.append(RowResult(sheet.title, r, UNCHANGED, label, "与已有数值相同", indicator_id=indicator_id))
             continue

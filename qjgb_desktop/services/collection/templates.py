@@ -297,8 +297,10 @@ def _indicator_sheet(session, wb, department, period, targets, key, identity) ->
     _head(ind, INDICATOR_HEADERS, INDICATOR_WIDTHS)
     r = FIRST_ROW
     seen = set()
-    indicators = [(m, i) for m, _, _ in targets if not (m.no in seen or seen.add(m.no)) for i in m.indicators]
-    last_values = _last_values(session, [i.id for _, i in indicators])
+    # only the indicators whose figure is this department's to give: the lead's, and every department's of a "sum"
+    indicators = [(m, i) for m, _, _ in targets if not (m.no in seen or seen.add(m.no)) for i in m.indicators
+                  if m.lead == department or i.aggregate == "sum"]
+    last_values = _last_values(session, [i.id for _, i in indicators], department)
     for m, indicator in indicators:
         goal = indicator.targets.get(period.year)
         sign = {">=": "≥", "<=": "≤", "=": "="}[indicator.comparator]
@@ -337,10 +339,12 @@ def latest_by_department(session: Session, target_ids: list[int]) -> dict[tuple[
     return {(r.yearly_target_id, r.department_id): r for r in rows}
 
 
-def _last_values(session: Session, indicator_ids: list[int]) -> dict[int, IndicatorValue]:
-    rows = session.scalars(select(IndicatorValue).where(
-        IndicatorValue.indicator_id.in_(indicator_ids), IndicatorValue.deleted.is_(False))
-        .order_by(IndicatorValue.as_of, IndicatorValue.id))
+def _last_values(session: Session, indicator_ids: list[int], department: str) -> dict[int, IndicatorValue]:
+    """The department's own latest figure for each indicator."""
+    rows = session.scalars(select(IndicatorValue).join(Department, Department.id == IndicatorValue.department_id)
+                           .where(IndicatorValue.indicator_id.in_(indicator_ids), IndicatorValue.deleted.is_(False),
+                                  Department.name == department)
+                           .order_by(IndicatorValue.as_of, IndicatorValue.id))
     return {v.indicator_id: v for v in rows}
 
 

@@ -1,9 +1,10 @@
 """进展情况报告 (.docx) for a reporting period (2026Q4, 2026-11) or a year, compiled from the record only.
 
 What it says and where it comes from:
-- the lights and completion as of the period's end (or today, if earlier): the same rules as the window
-  (status_core.build_snapshot), over the reports made for this period or an earlier one — a report for the
-  fourth quarter entered in January counts, a report for a later period does not;
+- the lights and completion as of the period's end (or today, if earlier): the same rules and the same as-of rule
+  as the window and every other view (services/progress/as_of.py) — a report dated in the period and entered
+  after it (a quarter's returns, imported in the following weeks) counts, a report dated after it does not; the
+  lead department's report sets a target's state;
 - per 改革任务 (一、) and 改革措施 (（一）): the departments, the year's target text, the state, and what each
   department reported for the period (lead first, then cooperating), or that nobody did; for a year, each
   department's latest report of the year;
@@ -20,15 +21,16 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qjgb_desktop.domain.periods import Period, PeriodError, covering_codes, parse_period, period_of, periods_in
+from qjgb_desktop.domain.periods import Period, PeriodError, covering_codes, parse_period, periods_in
 from qjgb_desktop.domain.status import NOT_STARTED, STATES, expected_percent, meets
 from qjgb_desktop.services.documents.docx_official import OfficialDocument, chinese_date, chinese_number
 from qjgb_desktop.services.plan.query import plan_tree
-from qjgb_desktop.services.progress.indicators import COMPARATOR_TEXT, indicator_rows
-from qjgb_desktop.services.progress.status_core import EVIDENCE_SQL, StatusSnapshot, build_snapshot
+from qjgb_desktop.services.progress.as_of import AsOf, visible_clause
+from qjgb_desktop.services.progress.indicators import COMPARATOR_TEXT, indicator_rows, row_actual
+from qjgb_desktop.services.progress.status import StatusSnapshot, compute_status
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.store.models import Department, ProgressReport, YearlyTarget
 
@@ -112,14 +114,14 @@ def _scope(tree, period: str | None, year: int | None, today: date) -> _Scope:
     return scope
 
 
-def _reports(session: Session, year: int) -> list[_Report]:
-    """Every counting report (current revision, not deleted) on a target of the year."""
+def _reports(session: Session, year: int, when: AsOf) -> list[_Report]:
+    """Every report on a target of the year that counts as of `when` (services/progress/as_of.py)."""
     q = (select(ProgressReport.id, ProgressReport.yearly_target_id, ProgressReport.period,
                 ProgressReport.report_date, ProgressReport.status, ProgressReport.percent, ProgressReport.reporter,
                 Department.name, ProgressReport.done, ProgressReport.problems, ProgressReport.next_steps)
          .join(Department, Department.id == ProgressReport.department_id)
          .join(YearlyTarget, YearlyTarget.id == ProgressReport.yearly_target_id)
-         .where(ProgressReport.is_current.is_(True), ProgressReport.deleted.is_(False), YearlyTarget.year == year))
+         .where(YearlyTarget.year == year, visible_clause("progress_report", when)))
     out = []
     for rid, tid, code, day, status, percent, reporter, dept, done, problems, next_steps in session.execute(q):
         try:
@@ -133,22 +135,6 @@ def _reports(session: Session, year: int) -> list[_Report]:
 
 def _newest(reports):
     return max(reports, key=lambda r: (r.day, r.id))
-
-
-def _snapshot(session: Session, tree, scope: _Scope, reports: list[_Report]) -> StatusSnapshot:
-    """The lights as of scope.as_of, from the reports made for this period (a quarter's report counts for its
-    months) or an earlier one."""
-    settings = load_settings(session)
-    counted = [r for r in reports if r.period.end <= scope.end or scope.holds(r)]
-    by_target: dict[int, list[_Report]] = {}
-    for r in counted:
-        by_target.setdefault(r.target_id, []).append(r)
-    latest = {tid: (n.status, n.percent, n.day, n.reporter, n.department)
-              for tid, rs in by_target.items() for n in [_newest(rs)]}
-    current = scope.period or period_of(scope.as_of, settings.scheme)
-    reported = {r.target_id for r in counted if r.code in covering_codes(current)}
-    evidence = {row[0]: row[1] for row in session.execute(text(EVIDENCE_SQL), {"no": False})}
-    return build_snapshot(settings, scope.as_of, tree, latest, reported, evidence)
 
 
 def _png(draw, width: float, height: float) -> bytes:
@@ -171,8 +157,9 @@ def build_progress_report(session: Session, out: Path, *, period: str | None = N
     if tree is None:
         raise ReportError("数据库中没有计划，请先运行 qjgb init")
     scope = _scope(tree, period, year, today)
-    reports = _reports(session, scope.year)
-    snap = _snapshot(session, tree, scope, reports)
+    when = AsOf(scope.as_of)  # the period as the record stands, nothing dated after it
+    reports = _reports(session, scope.year, when)
+    snap = compute_status(session, when, tree)
     in_scope = [r for r in reports if scope.holds(r)]
     title = f"关于《{tree.title}》{scope.label}推进情况的报告"
     doc = OfficialDocument()
@@ -311,7 +298,7 @@ def _indicators(doc: OfficialDocument, session: Session, tree, scope: _Scope) ->
     rows, met, unmet, entered = [], 0, 0, 0
     for row in indicator_rows(session, tree=tree):
         target = row["targets"].get(str(scope.year))
-        value = next((v for v in row["values"] if date.fromisoformat(v["as_of"]) <= scope.as_of), None)
+        value = row_actual(row, scope.as_of)
         target_text = f"{COMPARATOR_TEXT[row['comparator']]}{target:g}" if target is not None else "未设定"
         if value is None:
             actual, verdict = "未录入", "—"
@@ -335,16 +322,19 @@ def _indicators(doc: OfficialDocument, session: Session, tree, scope: _Scope) ->
 def _assessment(doc: OfficialDocument, session: Session, scope: _Scope, today: date) -> int:
     from qjgb_desktop.services.supervision.assessment import assess, rule_text
 
-    scores = assess(session, scope.year, today)
+    scores = assess(session, scope.year, AsOf(scope.as_of))
     doc.heading1("年度考核情况")
     if not scores:
         doc.paragraph(f"{scope.year}年度暂无考核结果。")
         return 0
     labels = [f"{c.label}（权重{c.weight:g}）" for c in scores[0].components]
-    rows = [[s.rank, s.department, f"{s.total:.1f}",
-             *("不计" if c.score is None else f"{c.score:.1f}" for c in s.components)] for s in scores]
-    doc.paragraph(f"按考核规则对{len(scores)}个责任部门的{scope.year}年度工作进行评分，结果见下表。")
-    doc.table(["排名", "部门", "总分", *labels], rows, [1, 4, 1.3, *([1.6] * len(labels))],
+    rows = [[f"{s.group}{s.rank_label}" if s.rank is None else f"{s.group}第{s.rank}名", s.department,
+             f"{s.total:.1f}", *("不计" if c.score is None else f"{c.score:.1f}" for c in s.components)]
+            for s in scores]
+    unranked = sum(s.rank is None for s in scores)
+    doc.paragraph(f"按考核规则对{len(scores)}个责任部门的{scope.year}年度工作进行评分，牵头部门、街乡镇、仅配合部门分组排名"
+                  f"（{unranked}个部门可考核的依据不足，不参与排名），结果见下表。")
+    doc.table(["组别与排名", "部门", "总分", *labels], rows, [2.2, 3.4, 1.2, *([1.4] * len(labels))],
               title=f"{scope.year}年度责任部门考核得分", center=set(range(len(labels) + 3)) - {1})
     doc.paragraph(rule_text(session), lead="考核规则：")
     return len(scores)

@@ -36,6 +36,7 @@ from qjgb_desktop.store.models import (
 BUILTIN_PLAN = ("resources", "plan", "plan.json")
 ROLES = ("lead", "cooperating")
 COMPARATORS = {">=": "higher", "<=": "lower", "=": "equal"}
+AGGREGATES = ("lead", "sum")  # an indicator's actual: the lead department's latest, or every department's summed
 
 
 class PlanRecordError(ValueError):
@@ -111,6 +112,8 @@ def validate_record(record: dict, where: str = "计划文件") -> None:
             for ind in measure["indicators"]:
                 if ind.get("comparator") not in COMPARATORS:
                     fail(f"{place}指标“{ind.get('name')}”: 比较方式应为 >=、<= 或 =")
+                if ind.get("aggregate", "lead") not in AGGREGATES:
+                    fail(f"{place}指标“{ind.get('name')}”: aggregate 应为 lead（取牵头部门的值）或 sum（各部门相加）")
                 if ind["name"] in names:
                     fail(f"{place}: 指标“{ind['name']}”重复")
                 names.add(ind["name"])
@@ -277,7 +280,8 @@ def _load_measure(session: Session, plan: Plan, action: Action, measure: Measure
     indicators = {i.name: i for i in measure.indicators}
     for pos, ind in enumerate(m["indicators"]):
         values = dict(unit=ind["unit"], comparator=ind["comparator"], direction=COMPARATORS[ind["comparator"]],
-                      note=ind.get("note", ""), position=pos, retired=False)
+                      note=ind.get("note", ""), position=pos, retired=False,
+                      aggregate=ind.get("aggregate") or "lead")
         ilabel = f"{label}指标“{ind['name']}”"
         indicator = _upsert(session, indicators.get(ind["name"]), partial(Indicator, measure_id=measure.id,
                             name=ind["name"]), values, ilabel, summary, actor)

@@ -20,6 +20,7 @@ class IndicatorInfo:
     unit: str
     comparator: str
     note: str
+    aggregate: str = "lead"  # the actual: the lead department's latest ("lead") or each department's latest summed
     targets: dict[int, float | int] = field(default_factory=dict)
     sources: dict[int, str] = field(default_factory=dict)
 
@@ -114,7 +115,7 @@ _DEPARTMENTS = ("SELECT md.measure_id, d.name, md.role FROM measure_department m
                 "WHERE m.plan_id = :plan ORDER BY m.no, md.position")
 _TARGETS = ("SELECT t.id, t.measure_id, t.year, t.text FROM yearly_target t JOIN measure m ON m.id = t.measure_id "
             "WHERE m.plan_id = :plan AND NOT t.retired ORDER BY m.no, t.year")
-_INDICATORS = ("SELECT i.id, i.measure_id, i.name, i.unit, i.comparator, i.note FROM indicator i "
+_INDICATORS = ("SELECT i.id, i.measure_id, i.name, i.unit, i.comparator, i.note, i.aggregate FROM indicator i "
                "JOIN measure m ON m.id = i.measure_id WHERE m.plan_id = :plan AND NOT i.retired "
                "ORDER BY m.no, i.position")
 _INDICATOR_TARGETS = ("SELECT it.indicator_id, it.year, it.value, it.source FROM indicator_target it "
@@ -150,9 +151,9 @@ def read_plan_tree(fetch: Fetch) -> PlanTree | None:
         if mid in measures:
             measures[mid].targets.append(TargetNode(tid, year, text, measures[mid]))
     indicators: dict[int, IndicatorInfo] = {}
-    for iid, mid, name, unit, comparator, note in fetch(_INDICATORS, p):
+    for iid, mid, name, unit, comparator, note, aggregate in fetch(_INDICATORS, p):
         if mid in measures:
-            indicators[iid] = IndicatorInfo(iid, name, unit, comparator, note or "")
+            indicators[iid] = IndicatorInfo(iid, name, unit, comparator, note or "", aggregate or "lead")
             measures[mid].indicators.append(indicators[iid])
     for iid, year, value, source in fetch(_INDICATOR_TARGETS, p):
         if iid in indicators:
@@ -226,6 +227,7 @@ def plan_as_dict(tree: PlanTree | None) -> dict:
                     "name": i.name,
                     "unit": i.unit,
                     "comparator": i.comparator,
+                    **({"aggregate": i.aggregate} if i.aggregate != "lead" else {}),
                     "targets": {str(y): i.targets.get(y) for y in tree.years},
                 } for i in m.indicators],
             } for m in a.measures],

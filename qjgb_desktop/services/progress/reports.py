@@ -178,7 +178,8 @@ def add_report(session: Session, target_id: int, data: ReportInput, actor: str, 
     report.series_id = report.id
     _audit(session, actor, "report.add", "progress_report", report.id, None, _snapshot(report))
     for indicator_id, value in values.items():
-        _add_value(session, indicator_id, value, data.report_date, actor, report.id)
+        _add_value(session, indicator_id, value, data.report_date, actor, report.id,
+                   department_id=report.department_id, source=REPORT)
     session.flush()
     return _view(report)
 
@@ -357,28 +358,51 @@ def _checked_values(session: Session, target: YearlyTarget, values: dict[int, ob
     return out
 
 
+REPORT, RETURN, MANUAL = "report", "return", "manual"  # where an indicator value came from
+
+
 def _add_value(session: Session, indicator_id: int, value: float, as_of: date, actor: str,
-               report_id: int | None, note: str = "") -> IndicatorValue:
+               report_id: int | None, note: str = "", *, department_id: int, source: str) -> IndicatorValue:
+    """An indicator value is always some department's figure, from a report, a return file or a manual entry."""
     note, actor = clean_text(note).strip(), clean_text(actor, multiline=False).strip()
     row = IndicatorValue(indicator_id=indicator_id, value=value, as_of=as_of, report_id=report_id, note=note,
-                         created_at=datetime.now(), created_by=actor)
+                         department_id=department_id, source=source, created_at=datetime.now(), created_by=actor)
     session.add(row)
     session.flush()
     _audit(session, actor, "indicator_value.add", "indicator_value", row.id, None,
-           {"indicator_id": indicator_id, "value": value, "as_of": as_of.isoformat(), "report_id": report_id})
+           {"indicator_id": indicator_id, "value": value, "as_of": as_of.isoformat(), "report_id": report_id,
+            "department_id": department_id, "source": source})
     return row
 
 
+def _value_department(session: Session, indicator: Indicator, account, department: str | None) -> int:
+    """Whose figure a value entered on its own is: the department named, else the account's own department on the
+    measure (a liaison enters for his department), else the measure's lead."""
+    rows = session.execute(select(Department.id, Department.name, MeasureDepartment.role).join(
+        MeasureDepartment, MeasureDepartment.department_id == Department.id).where(
+        MeasureDepartment.measure_id == indicator.measure_id)).all()
+    if department is not None:
+        found = next((r.id for r in rows if r.name == department.strip()), None)
+        if found is None:
+            raise ProgressError(f"“{department}”不是指标“{indicator.name}”所属措施的责任部门")
+        return found
+    mine = [r.id for r in rows if account is not None and r.name in account.departments]
+    return mine[0] if mine else next(r.id for r in rows if r.role == "lead")
+
+
 def set_indicator_value(session: Session, indicator_id: int, value, as_of: date, actor: str, today: date,
-                        note: str = "") -> int:
+                        note: str = "", department: str | None = None) -> int:
     indicator = session.get(Indicator, indicator_id)
     if indicator is None:
         raise ProgressError(f"指标 {indicator_id} 不存在")
-    require(session, actor, "indicator.set", measure_id=indicator.measure_id)
+    account = require(session, actor, "indicator.set", measure_id=indicator.measure_id,
+                      **({"department": department} if department is not None else {}))
     number, problems = check_indicator_value(value, as_of, today=today, plan_years=plan_years(session))
     if problems:
         raise ValidationFailed(problems, f"指标“{indicator.name}”")
-    return _add_value(session, indicator_id, number, as_of, actor, None, note).id
+    owner = _value_department(session, indicator, account, department)
+    return _add_value(session, indicator_id, number, as_of, actor, None, note, department_id=owner,
+                      source=MANUAL).id
 
 
 @dataclass(frozen=True)
@@ -389,17 +413,20 @@ class ValueView:
     as_of: date
     report_id: int | None
     created_by: str
+    department: str = ""
+    source: str = MANUAL
 
 
 def indicator_values(session: Session, measure_id: int) -> dict[int, list[ValueView]]:
-    """Each indicator's entered values, newest first (by date, then entry)."""
-    rows = session.scalars(select(IndicatorValue).join(Indicator).where(
+    """Each indicator's entered values, newest first (by date, then entry), with whose figure each is."""
+    rows = session.execute(select(IndicatorValue, Department.name).join(Indicator).join(
+        Department, Department.id == IndicatorValue.department_id).where(
         Indicator.measure_id == measure_id, IndicatorValue.deleted.is_(False))
         .order_by(IndicatorValue.as_of.desc(), IndicatorValue.id.desc()))
     out: dict[int, list[ValueView]] = {}
-    for v in rows:
+    for v, department in rows:
         out.setdefault(v.indicator_id, []).append(
-            ValueView(v.id, v.indicator_id, v.value, v.as_of, v.report_id, v.created_by))
+            ValueView(v.id, v.indicator_id, v.value, v.as_of, v.report_id, v.created_by, department, v.source))
     return out
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.status import Rollup
 from qjgb_desktop.services.plan.query import PlanTree, plan_tree
+from qjgb_desktop.services.progress.as_of import AsOf, as_of, as_of_text
 
 # the snapshot types live where the quick path can use them too, and are imported from here as well
 from qjgb_desktop.services.progress.status_core import (  # noqa: F401 - re-exported
@@ -28,20 +29,21 @@ from qjgb_desktop.services.progress.status_core import (  # noqa: F401 - re-expo
 from qjgb_desktop.services.settings.record import load_settings
 
 
-def compute_status(session: Session, today: date, tree: PlanTree | None = None) -> StatusSnapshot:
-    """The picture through the session (any database); status_core.quick_status reads the same SQL through
-    sqlite3 for the window's first paint."""
+def compute_status(session: Session, today: date | AsOf, tree: PlanTree | None = None) -> StatusSnapshot:
+    """The picture as of a day (services/progress/as_of.py) through the session (any database);
+    status_core.quick_status reads the same SQL through sqlite3 for the window's first paint."""
     settings = load_settings(session)
     tree = tree or plan_tree(session)
+    when = as_of(today)
     if tree is None:
-        return build_snapshot(settings, today, None, {}, set(), {})
+        return build_snapshot(settings, when, None, [], set(), {})
     from qjgb_desktop.domain.periods import period_of
 
-    params = sql_params(period_of(today, settings.scheme))
-    latest = {row[0]: tuple(row[1:]) for row in session.execute(text(LATEST_SQL), params)}
-    reported = {row[0] for row in session.execute(text(REPORTED_SQL), params)}
+    params = sql_params(period_of(when.day, settings.scheme), when)
+    latest = session.execute(as_of_text(LATEST_SQL), params).all()
+    reported = {(r[0], r[1]) for r in session.execute(as_of_text(REPORTED_SQL), params)}
     evidence = {row[0]: row[1] for row in session.execute(text(EVIDENCE_SQL), params)}
-    return build_snapshot(settings, today, tree, latest, reported, evidence)
+    return build_snapshot(settings, when, tree, latest, reported, evidence)
 
 
 def _rollup_json(r: Rollup) -> dict:
@@ -53,7 +55,7 @@ def status_as_json(snap: StatusSnapshot) -> dict:
     tree = snap.tree
     measures = tree.measures() if tree else []
     return {
-        "today": snap.today.isoformat(),
+        "today": snap.today.isoformat(),  # the day the picture is of
         "year": snap.year,
         "period": snap.period.code,
         "thresholds": {"green_margin": snap.thresholds.green_margin, "yellow_margin": snap.thresholds.yellow_margin},
@@ -61,7 +63,10 @@ def status_as_json(snap: StatusSnapshot) -> dict:
             "measure": s.measure_no, "year": s.year, "state": s.state, "percent": s.percent,
             "last_report": s.last_report.isoformat() if s.last_report else None,
             "days_since_report": s.days_since_report, "reported_status": s.reported_status,
-            "evidence": snap.evidence.get(s.target_id, 0),
+            "lead": s.lead, "evidence": snap.evidence.get(s.target_id, 0),
+            "cooperating": [{"department": c.department, "state": c.state, "percent": c.percent, "status": c.status,
+                             "last_report": c.last_report.isoformat(), "this_period": c.reported_this_period}
+                            for c in s.cooperating],
         } for s in snap.targets.values()],
         "measures": [{"no": m.no, "year": y, **_rollup_json(snap.measures[(m.id, y)])}
                      for m in measures for y in (tree.years if tree else [])],

@@ -11,6 +11,8 @@ from datetime import date
 from qjgb_desktop.domain.periods import Period, covering_codes, period_of
 from qjgb_desktop.domain.status import (
     NEEDS_FOLLOW_UP,
+    NOT_REPORTED,
+    NOT_STARTED,
     SEVERITY,
     LatestReport,
     Rollup,
@@ -20,28 +22,50 @@ from qjgb_desktop.domain.status import (
     target_state,
 )
 from qjgb_desktop.services.plan.query import PlanTree
+from qjgb_desktop.services.progress.as_of import AsOf, as_of, visible
 from qjgb_desktop.services.settings.values import AppSettings, settings_from_values
 
-# Latest counting report per target (current revision, not deleted, newest by date then entry): one seek per
-# target on ix_progress_report_latest, whatever the number of reports.
-LATEST_SQL = """
-SELECT t.id, r.status, r.percent, r.report_date, r.reporter, d.name
+# The rule of truth: the lead department's report sets a target's state and percent; each cooperating department's
+# reports are its own 配合进展, shown beside the lead's and counted in its own 配合 rollup, never over the lead's.
+# A report counts as of a day by services/progress/as_of.py. One row per target and department of its measure with
+# its latest counting report (newest by date, then entry): one index seek per pair on ix_progress_report_department.
+LATEST_SQL = f"""
+SELECT t.id, md.role, d.name, r.status, r.percent, r.report_date, r.reporter
 FROM yearly_target t
+JOIN measure_department md ON md.measure_id = t.measure_id
+JOIN department d ON d.id = md.department_id
 JOIN progress_report r ON r.id = (
   SELECT r2.id FROM progress_report r2
-  WHERE r2.yearly_target_id = t.id AND r2.is_current = :yes AND r2.deleted = :no
+  WHERE r2.yearly_target_id = t.id AND r2.department_id = md.department_id AND {visible("r2")}
   ORDER BY r2.report_date DESC, r2.id DESC LIMIT 1)
+"""
+# Which departments reported on which target in the current period (its code, or the other scheme's codes for it).
+REPORTED_SQL = f"""
+SELECT DISTINCT r.yearly_target_id, d.name FROM progress_report r
 JOIN department d ON d.id = r.department_id
-"""
-# Targets with a counting report for the current period (its code, or the other scheme's codes for it).
-REPORTED_SQL = """
-SELECT DISTINCT yearly_target_id FROM progress_report
-WHERE period IN (:p0, :p1, :p2, :p3) AND is_current = :yes AND deleted = :no
+WHERE r.period IN (:p0, :p1, :p2, :p3) AND {visible("r")}
 """
 
 
-def sql_params(period: Period) -> dict:
-    return {"yes": True, "no": False, **{f"p{i}": code for i, code in enumerate(covering_codes(period))}}
+def sql_params(period: Period, when: AsOf | None = None, iso: bool = False) -> dict:
+    """Bind values for LATEST_SQL and REPORTED_SQL (`iso`: for sqlite3 itself, as the quick path and the benchmarks'
+    floors run them)."""
+    when = when or AsOf(period.end)
+    yes, no = (1, 0) if iso else (True, False)
+    return {"yes": yes, "no": no, **{f"p{i}": code for i, code in enumerate(covering_codes(period))},
+            **when.params(iso=iso)}
+
+
+@dataclass(frozen=True)
+class CooperatingProgress:
+    """A cooperating department's own latest report on a target (its 配合进展)."""
+
+    department: str
+    state: str  # by the same rule as a target's, for its own part
+    percent: int
+    status: str
+    last_report: date
+    reported_this_period: bool
 
 
 @dataclass(frozen=True)
@@ -55,7 +79,25 @@ class TargetStatus:
     days_since_report: int | None
     reported_status: str | None
     reporter: str | None
-    reporting_department: str | None
+    reporting_department: str | None  # the lead department, when it has reported
+    lead: str = ""
+    cooperating: tuple[CooperatingProgress, ...] = ()
+
+    @property
+    def cooperating_this_period(self) -> int:
+        """How many cooperating departments reported in the current period (shown when the lead has not)."""
+        return sum(c.reported_this_period for c in self.cooperating)
+
+
+def cooperating_note(s: TargetStatus) -> str:
+    """One line on the cooperating departments' own progress, for a target's details and the 督办 list: who reported
+    this period, and where the lead has not, that the target is 未填报 all the same."""
+    if not s.cooperating:
+        return ""
+    this_period = [c for c in s.cooperating if c.reported_this_period]
+    parts = "，".join(f"{c.department} {c.percent}%（{c.status}，{c.last_report.isoformat()}）" for c in s.cooperating)
+    head = f"配合部门已报 {len(this_period)} 份" if this_period else "配合部门本期未报"
+    return f"{head}；配合进展：{parts}"
 
 
 @dataclass
@@ -68,14 +110,17 @@ class StatusSnapshot:
     measures: dict[tuple[int, int], Rollup] = field(default_factory=dict)  # (measure id, year)
     actions: dict[tuple[int, int], Rollup] = field(default_factory=dict)  # (action id, year)
     plan: dict[int, Rollup] = field(default_factory=dict)  # year
-    departments: dict[str, dict[str, Rollup]] = field(default_factory=dict)  # name -> {"lead"|"cooperating"}
+    # name -> {"lead": its lead targets' states, "cooperating": its own 配合进展 on the targets it cooperates on}
+    departments: dict[str, dict[str, Rollup]] = field(default_factory=dict)
     evidence: dict[int, int] = field(default_factory=dict)  # target id -> attached files (not removed)
     tree: PlanTree | None = None
 
 
-def build_snapshot(settings: AppSettings, today: date, tree: PlanTree | None, latest: dict[int, tuple],
-                   reported: set[int], evidence: dict[int, int]) -> StatusSnapshot:
-    """The snapshot from the rows of LATEST_SQL (by target id), REPORTED_SQL and EVIDENCE_SQL."""
+def build_snapshot(settings: AppSettings, today: date | AsOf, tree: PlanTree | None, latest: list[tuple],
+                   reported: set[tuple[int, str]], evidence: dict[int, int]) -> StatusSnapshot:
+    """The snapshot from the rows of LATEST_SQL, REPORTED_SQL (target id, department) and EVIDENCE_SQL."""
+    when = as_of(today)
+    today = when.day
     years = tree.years if tree else [today.year]
     year = min(max(today.year, years[0]), years[-1])
     snap = StatusSnapshot(today, year, period_of(today, settings.scheme), settings.thresholds, tree=tree)
@@ -83,21 +128,31 @@ def build_snapshot(settings: AppSettings, today: date, tree: PlanTree | None, la
         return snap
     snap.evidence = dict(evidence)
     t = settings.thresholds
+    rows: dict[tuple[int, str], tuple] = {}
+    for target_id, _role, department, status, percent, day, reporter in latest:
+        day = when.seen_date(day if isinstance(day, date) else date.fromisoformat(str(day)[:10]))
+        rows[(target_id, department)] = (LatestReport(status, int(percent), day), reporter)
+    own: dict[tuple[int, str], tuple[str, int]] = {}  # (target, cooperating department) -> its own state, percent
     for m in tree.measures():
         for target in m.targets:
-            row = latest.get(target.id)
-            report = None
-            if row is not None:
-                status, percent, day, reporter, department = row
-                day = day if isinstance(day, date) else date.fromisoformat(str(day)[:10])
-                report = LatestReport(status, int(percent), day)
+            report, reporter = rows.get((target.id, m.lead), (None, None))
+            cooperating = []
+            for name in m.cooperating:
+                if (target.id, name) not in rows:
+                    continue
+                theirs, _ = rows[(target.id, name)]
+                in_period = (target.id, name) in reported
+                state = target_state(target.year, today, theirs, in_period, t)
+                own[(target.id, name)] = (state, target_percent(theirs))
+                cooperating.append(CooperatingProgress(name, state, target_percent(theirs), theirs.status,
+                                                       theirs.report_date, in_period))
             snap.targets[target.id] = TargetStatus(
                 target_id=target.id, measure_no=m.no, year=target.year,
-                state=target_state(target.year, today, report, target.id in reported, t),
+                state=target_state(target.year, today, report, (target.id, m.lead) in reported, t),
                 percent=target_percent(report), last_report=report.report_date if report else None,
                 days_since_report=(today - report.report_date).days if report else None,
-                reported_status=report.status if report else None, reporter=row[3] if row else None,
-                reporting_department=row[4] if row else None)
+                reported_status=report.status if report else None, reporter=reporter,
+                reporting_department=m.lead if report else None, lead=m.lead, cooperating=tuple(cooperating))
     for y in years:
         for a in tree.actions:
             for m in a.measures:
@@ -109,13 +164,12 @@ def build_snapshot(settings: AppSettings, today: date, tree: PlanTree | None, la
         snap.plan[y] = rollup([(snap.measures[(m.id, y)].state, snap.measures[(m.id, y)].percent)
                                for m in tree.measures()], y, today, t)
     for name in tree.departments:
-        by_role = {}
-        for role in ("lead", "cooperating"):
-            items = [(snap.targets[t_.id].state, snap.targets[t_.id].percent)
-                     for m in tree.measures() if (m.lead == name) == (role == "lead") and name in m.departments
-                     for t_ in m.targets if t_.year == year]
-            by_role[role] = rollup(items, year, today, t)
-        snap.departments[name] = by_role
+        lead = [(snap.targets[t_.id].state, snap.targets[t_.id].percent)
+                for m in tree.measures() if m.lead == name for t_ in m.targets if t_.year == year]
+        # its own part where it cooperates: a target it has not reported on counts as 未填报, 0 %
+        cooperating = [own.get((t_.id, name), (NOT_REPORTED if t_.year <= today.year else NOT_STARTED, 0))
+                       for m in tree.measures() if name in m.cooperating for t_ in m.targets if t_.year == year]
+        snap.departments[name] = {"lead": rollup(lead, year, today, t), "cooperating": rollup(cooperating, year, today, t)}
     return snap
 
 
@@ -164,7 +218,8 @@ class DepartmentTarget:
 
 
 def department_targets(snap: StatusSnapshot, year: int | None = None) -> dict[str, list[DepartmentTarget]]:
-    """Each department's targets (as lead and as cooperating) with their states, for one year or all."""
+    """Each department's targets for one year or all: as lead with the target's state; as cooperating with its own
+    配合进展 (未填报 where it has not reported on the target)."""
     out: dict[str, list[DepartmentTarget]] = {name: [] for name in (snap.tree.departments if snap.tree else [])}
     if snap.tree is None:
         return out
@@ -174,8 +229,14 @@ def department_targets(snap: StatusSnapshot, year: int | None = None) -> dict[st
             for t_ in m.targets:
                 if year is None or t_.year == year:
                     s = snap.targets[t_.id]
-                    out[name].append(DepartmentTarget(role, m.no, m.title, t_.year, t_.id, s.state, s.percent,
-                                                      s.last_report, snap.evidence.get(t_.id, 0)))
+                    if role == "lead":
+                        state, percent, last = s.state, s.percent, s.last_report
+                    else:
+                        mine = next((c for c in s.cooperating if c.department == name), None)
+                        state, percent, last = ((mine.state, mine.percent, mine.last_report) if mine else
+                                                (NOT_STARTED if t_.year > snap.today.year else NOT_REPORTED, 0, None))
+                    out[name].append(DepartmentTarget(role, m.no, m.title, t_.year, t_.id, state, percent, last,
+                                                      snap.evidence.get(t_.id, 0)))
     return out
 
 
@@ -185,7 +246,7 @@ SELECT yearly_target_id, count(*) FROM evidence WHERE deleted = :no GROUP BY yea
 """
 
 
-def quick_status(url: str, today: date, tree: PlanTree) -> StatusSnapshot | None:
+def quick_status(url: str, today: date | AsOf, tree: PlanTree) -> StatusSnapshot | None:
     """The snapshot straight from a current SQLite file (read-only), or None when anything is unusual; the caller
     then waits for the full path, which explains errors."""
     import json
@@ -203,10 +264,10 @@ def quick_status(url: str, today: date, tree: PlanTree) -> StatusSnapshot | None
             except ValueError:
                 values[key] = value
         settings = settings_from_values(values)
-        params = {k: (int(v) if isinstance(v, bool) else v)
-                  for k, v in sql_params(period_of(today, settings.scheme)).items()}
-        latest = {r[0]: tuple(r[1:]) for r in conn.execute(LATEST_SQL, params)}
-        reported = {r[0] for r in conn.execute(REPORTED_SQL, params)}
+        when = as_of(today)
+        params = sql_params(period_of(when.day, settings.scheme), when, iso=True)
+        latest = conn.execute(LATEST_SQL, params).fetchall()
+        reported = {(r[0], r[1]) for r in conn.execute(REPORTED_SQL, params)}
         evidence = {r[0]: r[1] for r in conn.execute(EVIDENCE_SQL, params)}
-        return build_snapshot(settings, today, tree, latest, reported, evidence)
+        return build_snapshot(settings, when, tree, latest, reported, evidence)
     return read_current_sqlite(url, read)

@@ -128,3 +128,26 @@ def set_weights(session: Session, weights: dict[str, float], actor: str) -> None
     if any(not 0 <= v <= 100 for v in merged.values()) or sum(merged.values()) <= 0:
         raise SettingError("考核权重应在 0 到 100 之间，且不能全为 0")
     _put(session, "assessment_weights", merged, actor)
+
+
+def set_cooperating_duty(session: Session, duty: str, actor: str) -> None:
+    """Who owes reports besides the lead: "none" (default), "all", or measure numbers like "3,7"."""
+    from qjgb_desktop.services.plan.query import plan_tree
+
+    text = clean_text(duty, multiline=False).strip().replace("，", ",").replace("、", ",")
+    if text in ("none", "无", ""):
+        value = "none"
+    elif text in ("all", "全部"):
+        value = "all"
+    else:
+        try:
+            numbers = sorted({int(part) for part in text.split(",") if part.strip()})
+        except ValueError:
+            raise SettingError(f"配合部门报送义务应为 none、all 或措施序号（如 3,7），收到“{duty}”") from None
+        tree = plan_tree(session)
+        known = {m.no for m in tree.measures()} if tree else set()
+        unknown = [n for n in numbers if n not in known]
+        if unknown:
+            raise SettingError(f"计划中没有措施 {'、'.join(map(str, unknown))}")
+        value = numbers
+    _put(session, "cooperating_duty", value, actor)

@@ -24,6 +24,13 @@ class AppSettings:
     feedback_days: int = 7  # a 督办 notice asks for an answer within this many days
     weights: dict = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))  # 考核 component -> weight
     notice_prefix: str = DEFAULT_NOTICE_PREFIX  # 督办通知单 文号: <prefix>〔2026〕3号
+    # Which cooperating departments owe a report of their own every period (填报日历, 按时报送率): none (the
+    # lead reports for the target), "all", or the measures (by number) whose cooperating departments must.
+    cooperating_duty: str | tuple[int, ...] = "none"
+
+    def cooperating_owes(self, measure_no: int) -> bool:
+        duty = self.cooperating_duty
+        return duty == "all" or (not isinstance(duty, str) and measure_no in duty)
 
 
 def settings_from_values(values: dict) -> AppSettings:
@@ -39,4 +46,11 @@ def settings_from_values(values: dict) -> AppSettings:
         weights={**DEFAULT_WEIGHTS, **{k: float(v) for k, v in (values.get("assessment_weights") or {}).items()
                                       if k in DEFAULT_WEIGHTS}},
         notice_prefix=str(values.get("notice_prefix") or DEFAULT_NOTICE_PREFIX),
+        cooperating_duty=_duty(values.get("cooperating_duty")),
     )
+
+
+def _duty(value) -> str | tuple[int, ...]:
+    if isinstance(value, list):
+        return tuple(sorted({int(v) for v in value}))
+    return "all" if value == "all" else "none"

@@ -1,8 +1,9 @@
 """填报日历: when each period's reports are due, and who reported on time.
 
-A period's reports are due `due_days` after it ends (setting), unless the period has its own date. A department
-owes one report per period on every yearly target of that year where it leads or cooperates. A report counts as
-received when it was first entered (the first revision's `created_at`, kept by the program, not the report date
+A period's reports are due `due_days` after it ends (setting), unless the period has its own date. The lead
+department owes one report per period on every yearly target of that year it leads; a cooperating department owes
+one only where the setting `cooperating_duty` says so (all measures, or the measures listed), since by the rule of
+truth the lead's report stands for the target. A report counts as received when it was first entered (the first revision's `created_at`, kept by the program, not the report date
 the department writes on it), so timeliness is measured, not assumed: a correction later does not make an early
 report late, and a back-dated report date does not make a late one early.
 """
@@ -12,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.periods import Period, covering_codes, parse_period, periods_in
 from qjgb_desktop.services.plan.query import PlanTree, plan_tree
+from qjgb_desktop.services.progress.as_of import AsOf, as_of, as_of_text, visible
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.services.settings.values import AppSettings
 
@@ -74,26 +75,27 @@ class DepartmentSubmission:
         return self.on_time + self.late
 
 
-# The first entry of every counting report series (current revision not deleted), by target, department and
-# period code. The first revision's created_at is when the report reached the program.
+# The first entry of every counting report series (services/progress/as_of.py), by target, department and period
+# code, received by the end of the day asked about. The first revision's created_at is when the report reached the
+# program.
 _FIRST_ENTERED_SQL = """
 SELECT r.yearly_target_id, d.name, r.period, first.created_at, r.id
 FROM progress_report r
 JOIN progress_report first ON first.id = COALESCE(r.series_id, r.id)
 JOIN department d ON d.id = r.department_id
-WHERE r.is_current = :yes AND r.deleted = :no AND r.period IN ({codes})
+WHERE {visible} AND first.created_at < :asof_end AND r.period IN ({codes})
 """
 
 
-def _first_entries(session: Session, codes: list[str]) -> dict[tuple[int, str, str], tuple[datetime, int]]:
+def _first_entries(session: Session, codes: list[str], when: AsOf) -> dict[tuple[int, str, str], tuple[datetime, int]]:
     """(target id, department, period code) -> (first entered, report id), the earliest series of each."""
     out: dict[tuple[int, str, str], tuple[datetime, int]] = {}
     codes = sorted(set(codes))
     for i in range(0, len(codes), 200):
         chunk = codes[i:i + 200]
-        params = {"yes": True, "no": False, **{f"c{j}": c for j, c in enumerate(chunk)}}
-        sql = _FIRST_ENTERED_SQL.format(codes=", ".join(f":c{j}" for j in range(len(chunk))))
-        for target_id, name, code, entered, report_id in session.execute(text(sql), params):
+        params = {"yes": True, "no": False, **when.params(), **{f"c{j}": c for j, c in enumerate(chunk)}}
+        sql = _FIRST_ENTERED_SQL.format(visible=visible("r"), codes=", ".join(f":c{j}" for j in range(len(chunk))))
+        for target_id, name, code, entered, report_id in session.execute(as_of_text(sql), params):
             if not isinstance(entered, datetime):
                 entered = datetime.fromisoformat(str(entered))
             key = (target_id, name, code)
@@ -103,15 +105,18 @@ def _first_entries(session: Session, codes: list[str]) -> dict[tuple[int, str, s
 
 
 def owed_reports(session: Session, periods: list[Period], tree: PlanTree | None = None,
-                 settings: AppSettings | None = None, department: str | None = None) -> list[Owed]:
-    """Every report owed for these periods, with its first entry if it came in. A report under a code of the
-    other scheme for the same months counts (a monthly report for its quarter, a quarterly one for its months)."""
+                 settings: AppSettings | None = None, department: str | None = None,
+                 today: date | AsOf | None = None) -> list[Owed]:
+    """Every report owed for these periods, with its first entry if it came in by the day (default: now). A report
+    under a code of the other scheme for the same months counts (a monthly report for its quarter, a quarterly one
+    for its months)."""
     tree = tree or plan_tree(session)
     settings = settings or load_settings(session)
     if tree is None or not periods:
         return []
     covering = {p.code: covering_codes(p) for p in periods}
-    entries = _first_entries(session, [c for codes in covering.values() for c in codes])
+    when = as_of(today or date.today())
+    entries = _first_entries(session, [c for codes in covering.values() for c in codes], when)
     out = []
     for period in periods:
         due = due_date(settings, period)
@@ -122,6 +127,8 @@ def owed_reports(session: Session, periods: list[Period], tree: PlanTree | None 
                 for name in m.departments:
                     if department is not None and name != department:
                         continue
+                    if name != m.lead and not settings.cooperating_owes(m.no):
+                        continue  # the lead's report stands for the target
                     found = [entries[k] for k in {(t.id, name, c) for c in covering[period.code]} if k in entries]
                     first = min(found) if found else None
                     out.append(Owed(name, t.id, m.no, t.year, "lead" if name == m.lead else "cooperating",
@@ -150,7 +157,7 @@ def submissions(session: Session, period: Period, today: date, tree: PlanTree | 
     settings = settings or load_settings(session)
     if tree is None:
         return []
-    owed = owed_reports(session, [period], tree, settings)
+    owed = owed_reports(session, [period], tree, settings, today=today)
     return [s for s in _summaries(owed, tree.departments, due_date(settings, period), today) if s.expected]
 
 

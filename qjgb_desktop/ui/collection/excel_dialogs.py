@@ -177,10 +177,17 @@ class ImportDialog(QDialog):
                 cells[2].setForeground(Qt.GlobalColor.red)
                 cells[4].setText("；".join(p.errors))
             else:
-                cells[2].setText("已导入过" if p.already_imported else "文件")
+                cells[2].setText("已导入过" if p.already_imported else "已被取代" if p.superseded_by else
+                                 "其他周期" if p.other_period else "文件")
                 cells[3].setText("，".join(f"{k} {counts[k]}" for k in (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)))
                 if p.already_imported:
                     cells[4].setText("此文件已导入过，不会重复导入")
+                elif p.superseded_by:
+                    cells[4].setText(f"同一模板另有后保存的一份“{p.superseded_by}”，以其为准，本文件不导入")
+                elif p.other_period:
+                    cells[2].setForeground(Qt.GlobalColor.darkYellow)
+                    cells[4].setText(f"是 {p.period} 的模板，不是本次回收的 {p.other_period} 周期：默认不导入；"
+                                     "确需补录，请勾选其中要导入的行")
             for item in cells:
                 item.setEditable(False)
                 item.setToolTip(item.text())
@@ -188,9 +195,9 @@ class ImportDialog(QDialog):
             for r in p.rows:
                 first = QStandardItem(f"{r.sheet} 第{r.row}行")
                 first.setData((p, r), RowRole)
-                if r.kind in (NEW, CHANGED) and not p.already_imported and not p.errors:
-                    first.setCheckable(True)
-                    first.setCheckState(Qt.CheckState.Checked)
+                if r.kind in (NEW, CHANGED) and not p.already_imported and not p.errors and not p.superseded_by:
+                    first.setCheckable(True)  # another period's rows wait for an explicit tick
+                    first.setCheckState(Qt.CheckState.Unchecked if p.other_period else Qt.CheckState.Checked)
                 row = [first, QStandardItem(r.label), QStandardItem(r.kind), QStandardItem(_changes_text(r.changes)),
                        QStandardItem(r.reason)]
                 for item in row:
@@ -315,10 +322,13 @@ class ImportDialog(QDialog):
     def commit(self) -> None:
         from qjgb_desktop.services.collection.commit import commit
 
-        rejected = {(p.file.name, r.sheet, r.row) for p, rows in self.sent_back().values() for r in rows}
+        sent_back = self.sent_back()
+        rejected = {(p.file.name, r.sheet, r.row) for p, rows in sent_back.values() for r in rows}
+        chosen = [p for p in self.previews if self._takes_part(p, sent_back)]
         ctx = self.window_.ctx
         try:
-            summary = ctx.write(lambda s: commit(s, self.previews, ctx.user, ctx.today(), rejected))
+            summary = ctx.write(lambda s: commit(s, chosen, ctx.user, ctx.today(), rejected,
+                                                 accept_other_periods=True))
         except Exception as exc:
             QMessageBox.warning(self, "未导入", str(exc))
             return
@@ -327,6 +337,18 @@ class ImportDialog(QDialog):
             10000)
         self.import_button.setEnabled(False)
         self.summary.setText(self.summary.text() + "\n已导入。")
+
+    @staticmethod
+    def _takes_part(p, sent_back: dict) -> bool:
+        """A file of another period than the one collected takes part only where the reviewer ticked some of its
+        rows: that tick is the explicit choice to import it."""
+        from qjgb_desktop.services.collection.returns import CHANGED, NEW
+
+        if not p.other_period or p.superseded_by or p.errors:
+            return True
+        writes = sum(r.kind in (NEW, CHANGED) for r in p.rows)
+        untouched = sum(r.kind in (NEW, CHANGED) for r in sent_back.get(id(p), (p, []))[1])
+        return untouched < writes
 
     def make_returns(self, folder: str | None = None) -> list[Path]:
         from qjgb_desktop.services.collection.commit import write_returns
@@ -357,8 +379,12 @@ def import_returns(window, files: list[str] | None = None):
     sessions, today = ctx.db.sessions, ctx.today()
 
     def job():
+        from qjgb_desktop.services.collection.batch import check_batch
+
         with sessions() as s:
-            return [read_return(s, Path(f), today) for f in files]
+            previews = [read_return(s, Path(f), today) for f in files]
+        check_batch(previews)  # superseded versions, and returns for another period than the one collected
+        return previews
 
     def show(previews) -> None:
         busy.reset()

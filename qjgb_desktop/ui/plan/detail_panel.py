@@ -8,6 +8,7 @@ from html import escape
 from PySide6.QtWidgets import QTextBrowser
 
 from qjgb_desktop.services.plan.query import ActionNode, IndicatorInfo, MeasureNode, PlanTree, TargetNode
+from qjgb_desktop.services.progress.status_core import cooperating_note
 
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 MET_TEXT = {True: "✓ 达标", False: "✕ 未达标", None: "—"}
@@ -118,9 +119,11 @@ class DetailPanel(QTextBrowser):
             s = snap.targets.get(node.id)
             if s is None:
                 return ""
-            last = f"，最近填报 {s.last_report.isoformat()}（{s.reporting_department}，{s.reporter}）" if s.last_report else \
-                "，尚无填报"
-            return f"<p class='state'><b>{escape(s.state)}</b> · 完成度 {s.percent}%{last}</p>"
+            last = f"，牵头部门最近填报 {s.last_report.isoformat()}（{s.reporting_department}，{s.reporter}）" \
+                if s.last_report else f"，牵头部门{s.lead}尚无填报"
+            note = cooperating_note(s)
+            note = f"<p class='note'>{escape(note)}</p>" if note else ""
+            return f"<p class='state'><b>{escape(s.state)}</b> · 完成度 {s.percent}%{last}</p>{note}"
         year = self._year or snap.year
         key = (node.id, year)
         r = (snap.measures if isinstance(node, MeasureNode) else snap.actions).get(key)

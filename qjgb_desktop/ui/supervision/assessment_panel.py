@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from qjgb_desktop.domain.responsibility import COOPERATES, GROUPS, LEADS, TOWNSHIPS
 from qjgb_desktop.ui.supervision.panel import DepartmentRole, _item, _name_column_first, _view
 
 SortRole = Qt.ItemDataRole.UserRole + 10
@@ -75,6 +76,9 @@ def side_by_side(object_name: str, left: QWidget, right: QWidget) -> QSplitter:
     splitter.setStretchFactor(0, 0)
     splitter.setStretchFactor(1, 1)
     return splitter
+
+
+GROUP_SHORT = {LEADS: "牵头", TOWNSHIPS: "街乡镇", COOPERATES: "配合"}
 
 
 class ScoreSortProxy(QSortFilterProxyModel):
@@ -143,7 +147,7 @@ class ReadWhenShown:
 class AssessmentPanel(ReadWhenShown, QWidget):
     """考核 tab: AssessmentPanel(ctx); reload() after data changes."""
 
-    HEADERS = ("排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率")
+    HEADERS = ("组别·排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率")
     NAME_COLUMN = 1
 
     def __init__(self, ctx, parent=None) -> None:
@@ -165,7 +169,7 @@ class AssessmentPanel(ReadWhenShown, QWidget):
         self.detail = QTextBrowser(objectName="assessmentDetail")
         self.detail.setOpenLinks(False)
         self.detail.document().setIndentWidth(18)  # a record list indented by a bullet's width, not 40 px
-        self._rule = ""
+        self._rule = self._example = ""
         self.rule = QLabel(objectName="assessmentRule")
         self.rule.setWordWrap(True)
         self.rule.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -196,12 +200,12 @@ class AssessmentPanel(ReadWhenShown, QWidget):
 
     @staticmethod
     def _read(session, tree, chosen, today) -> dict:  # in the background
-        from qjgb_desktop.services.supervision.assessment import assess, rule_text
+        from qjgb_desktop.services.supervision.assessment import assess, rule_text, worked_example
 
         years = tree.years
         year = chosen if chosen in years else min(max(today.year, years[0]), years[-1])
         return {"years": years, "year": year, "today": today, "scores": assess(session, year, today),
-                "rule": rule_text(session)}
+                "rule": rule_text(session), "example": worked_example()}
 
     def _year_chosen(self, _index: int) -> None:
         self._chosen = self.year.currentData()
@@ -222,9 +226,10 @@ class AssessmentPanel(ReadWhenShown, QWidget):
         self._scores = {s.department: s for s in data["scores"]}
         self.model.removeRows(0, self.model.rowCount())
         for s in data["scores"]:
-            row = [_item(s.rank, align_right=True), _item(s.department, tooltip=s.department),
-                   _item(f"{s.total:.1f}", align_right=True)]
-            row[0].setData(s.rank, SortRole)
+            place = _item(f"{GROUP_SHORT[s.group]}·{s.rank_label}",
+                          tooltip=f"{s.group}：{s.note}" if s.note else f"{s.group}第 {s.rank} 名")
+            row = [place, _item(s.department, tooltip=s.department), _item(f"{s.total:.1f}", align_right=True)]
+            row[0].setData(GROUPS.index(s.group) * 1000 + (s.rank or 999), SortRole)
             row[1].setData(s.department, SortRole)
             row[1].setData(s.department, DepartmentRole)
             row[2].setData(s.total, SortRole)
@@ -235,9 +240,12 @@ class AssessmentPanel(ReadWhenShown, QWidget):
                 cell.setData(c.score, SortRole)
                 row.append(cell)
             self.model.appendRow(row)
-        self.summary.setText(f"{year}年度 {len(data['scores'])} 个部门，按 {data['today'].isoformat()} 的记录计算。"
-                             "点击表头可排序；选中一个部门，右侧列出各项得分的依据和记录。")
+        unranked = sum(s.rank is None for s in data["scores"])
+        self.summary.setText(f"{year}年度 {len(data['scores'])} 个部门，按 {data['today'].isoformat()} 的记录计算，"
+                             f"分牵头部门、街乡镇、仅配合部门三组各自排名（{unranked} 个部门可考核的依据不足，不参与排名）。"
+                             "选中一个部门，右侧列出各项得分的依据和记录。")
         self._rule = data["rule"]
+        self._example = data["example"]
         weights = "、".join(f"{c.label} {c.weight:g}" for c in data["scores"][0].components) if data["scores"] else ""
         self.rule.setText(f"权重：{weights}。各项满分 100，总分为加权平均；完整规则见右侧说明末尾。")
         names = [self.proxy.index(r, self.NAME_COLUMN).data(DepartmentRole) for r in range(self.proxy.rowCount())]
@@ -265,7 +273,8 @@ class AssessmentPanel(ReadWhenShown, QWidget):
         counted = [c for c in s.components if c.counted and c.weight > 0]
         formula = " + ".join(f"{c.score:.1f}×{c.weight:g}" for c in counted)
         parts = [f"<h3>{escape(s.department)}</h3>",
-                 f"<p>{s.year}年度 第 {s.rank} 名，总分 <b>{s.total:.1f}</b>"
+                 (f"<p>{s.year}年度 {escape(s.group)}第 {s.rank} 名，总分 <b>{s.total:.1f}</b>" if s.rank is not None
+                  else f"<p>{s.year}年度 {escape(s.group)}，<b>不参与排名</b>：{escape(s.note)}")
                  + (f"<br>总分 = ({formula}) ÷ {sum(c.weight for c in counted):g}" if counted else "") + "</p>"]
         for c in s.components:
             ratio = f"（{_figure(c.numerator)} / {_figure(c.denominator)}）" if c.denominator else ""
@@ -276,7 +285,8 @@ class AssessmentPanel(ReadWhenShown, QWidget):
                              + "</ul>")
             else:
                 parts.append("<p style='color:#666'>（无相关记录）</p>")
-        parts.append(f"<p style='color:#444'><b>考核规则</b><br>{escape(self._rule)}</p>")
+        parts.append(f"<p style='color:#444'><b>考核规则</b><br>{escape(self._rule)}</p>"
+                     f"<p style='color:#444'><b>算例</b><br>{escape(self._example)}</p>")
         self.detail.setHtml("".join(parts))
 
     def _fit(self) -> None:

@@ -110,8 +110,8 @@ def test_supervision_items_and_the_assessment_in_the_workbook(db, tmp_path):
         supervision.answer(s, item.id, "李科长", date(2026, 7, 8), "已整改=完成")
         supervision.close(s, item.id, "督导甲", date(2026, 7, 10), "同意办结")
     out = tmp_path / "进度.xlsx"
-    with db.sessions() as s:
-        export_workbook(s, out, today=TODAY)
+    with db.sessions() as s:  # after the answer fell due (2026-07-09): the item counts in 督办办结率
+        export_workbook(s, out, today=date(2026, 7, 10))
     wb = load_workbook(out)
     ws = wb["督办事项"]
     row = [c.value for c in ws[2]]
@@ -121,9 +121,9 @@ def test_supervision_items_and_the_assessment_in_the_workbook(db, tmp_path):
                                    "2026-07-08 反馈（李科长）：已整改=完成", "2026-07-10 办结（督导甲）：同意办结"]
     scores = wb["2026年考核"]
     header = [c.value for c in scores[1]]
-    assert header == ["排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率", "说明"]
-    edu = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[1] == "区教委")
-    assert edu[6] == 100 and "督办 1 项，办结 1 项" in edu[7]
-    assert any(r[1] == "考核规则" and "权重" in r[7] for r in scores.iter_rows(min_row=2, values_only=True))
+    assert header == ["组别", "排名", "部门", "总分", "完成度", "按时报送率", "佐证覆盖率", "督办办结率", "说明"]
+    edu = next(r for r in scores.iter_rows(min_row=2, values_only=True) if r[2] == "区教委")
+    assert edu[0] == "牵头部门" and edu[7] == 100 and "到期督办 1 项，办结 1 项" in edu[8]
+    assert any(r[2] == "考核规则" and "权重" in r[8] for r in scores.iter_rows(min_row=2, values_only=True))
     basis = [r for r in wb["2026年考核依据"].iter_rows(min_row=2, values_only=True) if r[0] == "区教委"]
     assert any(r[1] == "督办办结率" and r[2].startswith("督办 #1 措施13·2026年：办结") for r in basis)

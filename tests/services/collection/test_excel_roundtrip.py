@@ -180,7 +180,8 @@ def test_cli_template_and_import(data_dir, tmp_path, capsys):
     filled = fill(jw, tmp_path / "回.xlsx", rows={row_of(jw, 13): ["正常推进", 50, "进行中", "", "", "李老师"]})
     capsys.readouterr()
     assert main(["import", str(filled), "--period", "2026Q2", "--today", "2026-07-02"]) == 2
-    assert "是 2026Q3 的模板，不是本次回收的 2026Q2 周期" in capsys.readouterr().out
+    said = capsys.readouterr()
+    assert "（不是本次回收的 2026Q2 周期）" in said.out and "须用 --accept-other-periods 明确导入" in said.err
     assert main(["import", str(filled), "--dry-run", "--today", "2026-07-02"]) == 0
     assert "新增 1" in capsys.readouterr().out
     assert main(["import", str(filled), "--today", "2026-07-02"]) == 0

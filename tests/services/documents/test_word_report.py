@@ -175,8 +175,9 @@ def test_a_measure_nobody_reported_on_says_so(built):
 def test_the_overview_counts_the_lights_of_the_record(built):
     doc = built["q4"][1]
     lights = next(p.text for p in doc.paragraphs if p.text.startswith("预警情况。"))
-    # 13: 60 % and 滞后 at the year's end → 滞后; 3: 85 % → 关注; the other 18 had no report this quarter.
-    for part in ("已完成0项", "正常（绿灯）0项", "关注（黄灯）1项", "滞后（红灯）1项", "未填报18项"):
+    # 13: its lead's 60 % and 滞后 at the year's end → 滞后; 3: only the cooperating 区体育局 reported this quarter
+    # (85 %), and a cooperating report never stands for the lead's → 未填报, like the 18 with no report at all.
+    for part in ("已完成0项", "正常（绿灯）0项", "关注（黄灯）0项", "滞后（红灯）1项", "未填报19项"):
         assert part in lights
     assert "统计截至2026年12月31日" in "\n".join(p.text for p in doc.paragraphs)
 
@@ -196,11 +197,13 @@ def test_the_indicator_table(built):
 
 def test_submissions_assessment_and_supervision_tables(built):
     doc = built["q4"][1]
-    owed = sum("区人力社保局" in m.departments for m in built["tree"].measures())  # one target a measure in 2026
+    owed = sum(m.lead == "区教委" for m in built["tree"].measures())  # one target a measure in 2026
     subs = table_with(doc, "按时报送")
-    row = next(r for r in subs.rows if r.cells[0].text == "区人力社保局")
+    row = next(r for r in subs.rows if r.cells[0].text == "区教委")
     expected, on_time, late, missing = (int(c.text) for c in row.cells[1:5])
-    assert (expected, on_time + late, missing) == (owed, 1, owed - 1)  # its one report for the quarter
+    assert (expected, on_time + late, missing) == (owed, 1, owed - 1)  # its one report for the quarter (measure 13)
+    # a department that only cooperates owes no report of its own (the lead's stands for the target)
+    assert not any(r.cells[0].text == "区人力社保局" for r in subs.rows)
     annex = table_with(doc, "督办事由")
     assert [c.text for c in annex.rows[1].cells][:4] == ["1", "措施13\n2026年", "区教委", "滞后（完成度 60%）"]
     year = built["year"][1]

@@ -166,7 +166,8 @@ def test_indicator_values_and_whether_they_meet_the_target(db):
         svc.set_indicator_value(s, degree.id, "96.8%", date(2026, 6, 30), "clerk", TODAY)
     with db.sessions() as s:
         rows = {r["name"]: r for r in indicator_rows(s)}
-    assert rows["校科级干部平均年龄"]["latest"] == {"value": 49.3, "as_of": "2026-06-30"}
+    assert rows["校科级干部平均年龄"]["latest"] == {"value": 49.3, "as_of": "2026-06-30", "department": "区委教育工委",
+                                               "source": "manual"}  # entered on its own: the lead's figure
     assert rows["校科级干部平均年龄"]["met"] is False  # 2026 target ≤ 49.2
     assert rows["专任教师本科及以上学历占比"]["met"] is True  # 2026 target ≥ 96.7
     assert rows["专任教师研究生学历占比"]["met"] is None  # nothing entered

@@ -112,9 +112,9 @@ def test_links_and_special_files_are_refused(cli, data_dir, tmp_path):
 
 def test_an_older_backup_is_upgraded_on_the_verified_copy(cli, data_dir, tmp_path):
     from alembic import command
+    from schema_helpers import seed_plan
 
-    from qjgb_desktop.services.plan.load import builtin_plan_record, load_plan
-    from qjgb_desktop.store.engine import make_engine, make_sessionmaker
+    from qjgb_desktop.store.engine import make_engine
     from qjgb_desktop.store.schema import HEAD, REVISIONS, alembic_config
 
     old = tmp_path / "old.sqlite3"
@@ -123,8 +123,7 @@ def test_an_older_backup_is_upgraded_on_the_verified_copy(cli, data_dir, tmp_pat
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, REVISIONS[-2])
-    with make_sessionmaker(engine).begin() as s:
-        load_plan(s, builtin_plan_record())
+    seed_plan(engine, tmp_path)
     engine.dispose()
     edit(old, "PRAGMA journal_mode=DELETE")
     code, out, err = cli("restore", old)

@@ -63,6 +63,8 @@ def test_due_dates_follow_the_setting_and_a_period_override(db):
 def test_on_time_late_and_missing_are_measured_by_when_reports_were_entered(db, m13):
     q3 = parse_period("2026Q3")  # due 2026-10-10
     lead, coop = m13.lead, m13.cooperating[0]
+    with db.sessions.begin() as s:  # measure 13's cooperating departments owe reports of their own
+        settings.set_cooperating_duty(s, "13", "admin")
     add(db, 13, 2026, "2026Q3", lead, datetime(2026, 10, 9, 17, 0))  # on time
     late = add(db, 13, 2026, "2026Q3", coop, datetime(2026, 10, 12, 9, 0))  # two days late
     # A correction after the due date does not make the lead's report late; an early correction of the late one
@@ -82,6 +84,30 @@ def test_on_time_late_and_missing_are_measured_by_when_reports_were_entered(db, 
     assert others and subs[others[0]].state == "未报" and subs[others[0]].overdue
     # Counts add up for everyone.
     assert all(x.on_time + x.late + x.missing == x.expected for x in subs.values())
+
+
+def test_only_the_lead_owes_reports_unless_the_setting_says_otherwise(db, m13):
+    q3 = parse_period("2026Q3")
+    with db.sessions() as s:
+        subs = {x.department: x for x in calendar.submissions(s, q3, TODAY)}
+    assert "区财政局" not in subs  # it only cooperates: it owes nothing, and nothing weighs on its 按时报送率
+    assert subs[m13.lead].expected == 10 and all(o.role == "lead" for o in subs[m13.lead].owed)
+    with db.sessions.begin() as s:
+        settings.set_cooperating_duty(s, "all", "admin")
+    with db.sessions() as s:
+        subs = {x.department: x for x in calendar.submissions(s, q3, TODAY)}
+    assert subs["区财政局"].expected == 14 and {o.role for o in subs["区财政局"].owed} == {"cooperating"}
+    with db.sessions.begin() as s, pytest.raises(settings.SettingError, match="没有措施 21"):
+        settings.set_cooperating_duty(s, "3,21", "admin")
+
+
+def test_a_report_entered_after_the_day_asked_about_has_not_been_received(db, m13):
+    add(db, 13, 2026, "2026Q3", m13.lead, datetime(2026, 10, 9, 17, 0), day=date(2026, 9, 30))
+    with db.sessions() as s:
+        before = calendar.owed_reports(s, [parse_period("2026Q3")], department=m13.lead, today=date(2026, 10, 8))
+        after = calendar.owed_reports(s, [parse_period("2026Q3")], department=m13.lead, today=date(2026, 10, 9))
+    assert next(o for o in before if o.measure_no == 13).state == "未报"
+    assert next(o for o in after if o.measure_no == 13).state == "已报"
 
 
 def test_a_monthly_report_counts_for_its_quarter(db, m13):
@@ -225,24 +251,41 @@ def test_scores_on_a_record_with_known_answers(db, tmp_path, m13):
 
 
 def test_closed_supervision_and_evidence_in_the_score(db, tmp_path):
-    day = date(2026, 11, 20)
+    day, later = date(2026, 11, 2), date(2026, 11, 20)  # 交办 on the 2nd asks for an answer by the 9th
     with db.sessions() as s:
         tid = progress.target_id_for(s, 13, 2026)
     with db.sessions.begin() as s:
         a = supervision.open_item(s, "督导", day, target_id=tid, reason="x")
-        supervision.open_item(s, "督导", day, department="区教委", reason="会议安排")
+        b = supervision.open_item(s, "督导", day, department="区教委", reason="会议安排")
         supervision.assign(s, a.id, "督导", day, "李")
+        supervision.assign(s, b.id, "督导", day, "李")
         supervision.answer(s, a.id, "李", day, "好")
         supervision.close(s, a.id, "督导", day)
+        supervision.open_item(s, "督导", later, department="区教委", reason="刚立项，尚未到期")
         f = tmp_path / "a.pdf"
         f.write_bytes(b"%PDF-1.4 a")
         attach(s, tid, [f], "李")
     with db.sessions() as s:
-        me = {x.department: x for x in assessment.assess(s, 2026, day)}["区教委"]
+        me = {x.department: x for x in assessment.assess(s, 2026, later)}["区教委"]
     sup, ev = me.component("supervision"), me.component("evidence")
-    assert (sup.numerator, sup.denominator, sup.score) == (1, 2, 50.0)
+    assert (sup.numerator, sup.denominator, sup.score) == (1, 2, 50.0)  # the item not yet due is not counted
     assert ev.numerator == 1 and ev.score == pytest.approx(100 / ev.denominator, abs=0.05)
     assert any("督办 #" in r and "办结" in r for r in sup.records)
+
+
+def test_opening_an_item_never_lowers_a_score_by_itself(db):
+    day = date(2026, 11, 20)
+    with db.sessions() as s:
+        before = {x.department: x for x in assessment.assess(s, 2026, day)}
+    with db.sessions.begin() as s:
+        item = supervision.open_item(s, "督导", day, department="区委教育工委", reason="进度偏慢")
+        supervision.assign(s, item.id, "督导", day, "王")
+    with db.sessions() as s:
+        after = {x.department: x for x in assessment.assess(s, 2026, day)}
+        due = {x.department: x for x in assessment.assess(s, 2026, date(2026, 12, 1))}
+    assert after["区委教育工委"].total == before["区委教育工委"].total
+    assert not after["区委教育工委"].component("supervision").counted  # no item has fallen due: no marks either way
+    assert due["区委教育工委"].component("supervision").score == 0.0  # once due and not closed, it counts
 
 
 def test_the_command_line_through_a_whole_item(cli, tmp_path):
@@ -279,7 +322,7 @@ def test_the_command_line_calendar_assessment_and_settings(cli):
     code, _, err = cli("settings", "--weight", "luck=10")
     assert code == 2 and "luck" in err
     code, out, _ = cli("assess", "--year", 2026, "--today", "2026-11-20", "--department", "区教委")
-    assert code == 0 and "措施13·2026年：完成度 0%（未报）" in out and "考核得分" in out
+    assert code == 0 and "措施13·2026年：完成度 0%（牵头部门未报）" in out and "考核得分" in out
     assert cli("assess", "--year", 2026, "--department", "区外星局")[0] == 2
 
 

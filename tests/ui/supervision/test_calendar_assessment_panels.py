@@ -15,7 +15,7 @@ from qjgb_desktop.services.plan.query import plan_tree
 from qjgb_desktop.services.progress import reports as progress
 from qjgb_desktop.services.supervision import items as supervision
 from qjgb_desktop.store.models import ProgressReport
-from qjgb_desktop.ui.supervision.assessment_panel import AssessmentPanel, ScoreSortProxy, SortRole
+from qjgb_desktop.ui.supervision.assessment_panel import GROUP_SHORT, AssessmentPanel, ScoreSortProxy, SortRole
 from qjgb_desktop.ui.supervision.calendar_panel import CalendarPanel
 from qjgb_desktop.ui.window.context import AppContext
 
@@ -37,7 +37,12 @@ def add(db, department, entered, period="2026Q3", measure=MEASURE, year=2026, pe
 
 @pytest.fixture
 def singles(db):
-    """Three departments that owe exactly one report a period (measure 17's cooperating, in nothing else)."""
+    """Three departments that owe exactly one report a period (measure 17's cooperating, in nothing else), with every
+    cooperating department owing reports of its own (the setting; by default only the lead owes them)."""
+    from qjgb_desktop.services.settings.record import set_cooperating_duty
+
+    with db.sessions.begin() as s:
+        set_cooperating_duty(s, "all", "admin")
     with db.sessions() as s:
         tree = plan_tree(s)
     count = Counter(d for m in tree.measures() for d in m.departments)
@@ -155,13 +160,15 @@ def test_assessment_figures_are_assess_and_traceable(qtbot, db):
 
     today = date(2026, 11, 20)
     add(db, "区教委", datetime(2026, 10, 1, 9, 0), measure=13, percent=80)
-    with db.sessions.begin() as s:  # one of two 督办 items closed: 50.0 beside everyone's 100.0
+    sent = date(2026, 11, 2)  # answers due by the 9th: both items have fallen due by the 20th
+    with db.sessions.begin() as s:  # one of two 督办 items closed: 50.0, where nobody else has any to count
         tid = progress.target_id_for(s, 13, 2026)
-        item = supervision.open_item(s, "督导", today, target_id=tid, reason="进度偏慢")
-        supervision.open_item(s, "督导", today, department="区教委", reason="会议安排")
-        supervision.assign(s, item.id, "督导", today, "李")
-        supervision.answer(s, item.id, "李", today, "已整改")
-        supervision.close(s, item.id, "督导", today)
+        item = supervision.open_item(s, "督导", sent, target_id=tid, reason="进度偏慢")
+        other = supervision.open_item(s, "督导", sent, department="区教委", reason="会议安排")
+        supervision.assign(s, item.id, "督导", sent, "李")
+        supervision.assign(s, other.id, "督导", sent, "李")
+        supervision.answer(s, item.id, "李", sent, "已整改")
+        supervision.close(s, item.id, "督导", sent)
     with db.sessions() as s:
         scores = assess(s, 2026, today)
     asm = panel(qtbot, db, AssessmentPanel, today)
@@ -170,7 +177,7 @@ def test_assessment_figures_are_assess_and_traceable(qtbot, db):
     assert len(table) == len(scores) == 45
     for s in scores:
         figures = [None if c.score is None else f"{c.score:.1f}" for c in s.components]
-        assert table[s.department] == [str(s.rank), s.department, f"{s.total:.1f}",
+        assert table[s.department] == [f"{GROUP_SHORT[s.group]}·{s.rank_label}", s.department, f"{s.total:.1f}",
                                        *[f or "不计" for f in figures]], s.department
     me = next(s for s in scores if s.department == "区教委")
     assert table["区教委"][6] == "50.0"
@@ -197,10 +204,9 @@ def test_assessment_figures_are_assess_and_traceable(qtbot, db):
         return [r[column] for r in shown_rows(asm)]
     supervised = click(6)
     order = asm.proxy.sortOrder()
-    values = [float(v) for v in supervised]
-    assert values == sorted(values, reverse=order == Qt.SortOrder.DescendingOrder) and 50.0 in values
-    supervised_again = click(6)
-    assert [float(v) for v in supervised_again] == sorted(values, reverse=order != Qt.SortOrder.DescendingOrder)
+    values = [float(v) for v in supervised if v != "不计"]  # only 区教委 has items that fell due
+    assert values == [50.0] and supervised[1:] == ["不计"] * (len(supervised) - 1)
+    assert click(6)[:1] == ["50.0"] and asm.proxy.sortOrder() != order  # 不计 last in either order
     for _ in range(2):
         completion = click(3)
         counted = [float(v) for v in completion if v != "不计"]
@@ -257,10 +263,14 @@ def assert_table_whole(table, name_column, min_chars):
 
 @pytest.mark.parametrize("size", [(1024, 700), (1366, 768)])
 def test_tabs_are_not_clipped(qtbot, db, window, size):
+    from qjgb_desktop.services.settings.record import set_cooperating_duty
+
+    with db.sessions.begin() as s:  # every department owes reports: all 45 names in the calendar's table
+        set_cooperating_duty(s, "all", "admin")
     with db.sessions() as s:
         first = plan_tree(s).departments[0]  # listed first, so selected first: its owed rows are on screen
-    # late for 2026Q2 (the tab opens on 2026Q3): the widest texts of 状态 and 首次录入 come with another period
-    add(db, first, datetime(2026, 7, 12, 9, 30), period="2026Q2", measure=1)
+    # late for 2026Q1 (the tab opens on 2026Q3): the widest texts of 状态 and 首次录入 come with another period
+    add(db, first, datetime(2026, 4, 12, 9, 30), period="2026Q1", measure=1)
     cal, asm = CalendarPanel(window.ctx), AssessmentPanel(window.ctx)
     window.tabs.addTab(cal, "填报日历")
     window.tabs.addTab(asm, "考核")
@@ -280,13 +290,13 @@ def test_tabs_are_not_clipped(qtbot, db, window, size):
                            for r in range(table.model().rowCount()))
         if widget is cal:  # another period, then back: new rows, wider texts; the columns follow them
             assert cal.period.currentData() == "2026Q3"
-            for code in ("2026Q2", "2026Q4", "2026Q2"):
+            for code in ("2026Q1", "2026Q4", "2026Q1"):
                 choose(cal.period, code)
                 settle(window)
                 QApplication.processEvents()
                 for table, name_column, min_chars in tables:
                     assert_table_whole(table, name_column, min_chars)
-            assert cal.owed_model.item(0, 4).text() == "2026-07-12 09:30"
+            assert cal.owed_model.item(0, 4).text() == "2026-04-12 09:30"
         splitter = widget.splitter  # pushed as narrow as it goes, the list keeps its figures and readable names
         total = sum(splitter.sizes())
         splitter.setSizes([0, total])
