@@ -228,7 +228,9 @@ def _actions(doc: OfficialDocument, tree, snap: StatusSnapshot, scope: _Scope, i
                 continue
             doc.paragraph(target.text, lead=f"{y}年度目标：")
             s = snap.targets[target.id]
-            last = f"最近一次报送为{chinese_date(s.last_report)}" if s.last_report else "尚无报送"
+            last = f"牵头部门最近一次报送为{chinese_date(s.last_report)}" if s.last_report else "牵头部门尚无报送"
+            if s.cooperating_this_period and s.state == "未填报":
+                last += f"（本期牵头部门未报，配合部门已报{s.cooperating_this_period}份，不代替牵头部门的报告）"
             doc.paragraph(f"{s.state}，完成度{s.percent}%（按时间进度应完成约{_percent(expected)}）；{last}。",
                           lead="推进状态：")
             mine = [r for r in in_scope if r.target_id == target.id]

@@ -147,6 +147,12 @@ class SettingsDialog(GuardedDialog):
         self.notice_prefix.setMaxLength(20)
         self.notice_prefix.setPlaceholderText("如：延教督（文号为 延教督〔2026〕1号）")
         self.overrides.setPlaceholderText("如 2026Q4=2027-01-15，多个用逗号分开；不填则都按天数计算")
+        duty = current.cooperating_duty
+        self.cooperating_duty = QLineEdit({"none": "无", "all": "全部"}.get(duty, "") if isinstance(duty, str)
+                                          else "、".join(map(str, duty)), objectName="cooperatingDuty")
+        self.cooperating_duty.setPlaceholderText("无（仅牵头部门报送）；全部；或措施序号如 3、7")
+        self.cooperating_duty.setToolTip("按规则，年度目标的状态由牵头部门的报告决定；配合部门是否也须每期自行报送进展"
+                                         "（计入填报日历和按时报送率）")
         from qjgb_desktop.services.supervision.assessment import LABELS
 
         self.weights = {key: _count_box(current.weights[key], 0, 100, "", f"weight_{key}") for key in LABELS}
@@ -167,6 +173,7 @@ class SettingsDialog(GuardedDialog):
         calendar = QFormLayout()
         calendar.addRow("报送截止：周期结束后", self.numbers[3])
         calendar.addRow("个别周期另定截止日期", self.overrides)
+        calendar.addRow("配合部门也须报送的措施", self.cooperating_duty)
         calendar.addRow("督办通知要求反馈：", self.numbers[4])
         calendar.addRow("督办通知单文号代字", self.notice_prefix)
         note = QLabel("考核得分 = Σ（各项得分 × 权重）÷ Σ权重；权重为 0 的项目不计。")
@@ -190,7 +197,7 @@ class SettingsDialog(GuardedDialog):
         return (self.user.text(), self.department.currentText(), self.green.value(), self.yellow.value(),
                 self.scheme.currentData(), self.max_mb.value(), self.new_admin.text(), self.due_days.value(),
                 self.feedback_days.value(), self.overrides.text(), self.notice_prefix.text(),
-                *[b.value() for b in self.weights.values()])
+                self.cooperating_duty.text(), *[b.value() for b in self.weights.values()])
 
     def _overrides(self) -> dict[str, date | None]:
         """The 另定 field as {period: date}; periods removed from it go back to the rule (None)."""
@@ -233,6 +240,7 @@ class SettingsDialog(GuardedDialog):
             svc.set_due_days(session, self.due_days.value(), actor)
             svc.set_feedback_days(session, self.feedback_days.value(), actor)
             svc.set_notice_prefix(session, self.notice_prefix.text(), actor)
+            svc.set_cooperating_duty(session, self.cooperating_duty.text(), actor)
             wanted = self._overrides()
             for code in set(svc.load_settings(session).due_overrides) - set(wanted):
                 svc.set_due_override(session, code, None, actor)

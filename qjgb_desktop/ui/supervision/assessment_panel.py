@@ -228,11 +228,13 @@ class AssessmentPanel(ReadWhenShown, QWidget):
         for s in data["scores"]:
             place = _item(f"{GROUP_SHORT[s.group]}·{s.rank_label}",
                           tooltip=f"{s.group}：{s.note}" if s.note else f"{s.group}第 {s.rank} 名")
-            row = [place, _item(s.department, tooltip=s.department), _item(f"{s.total:.1f}", align_right=True)]
+            nothing = not any(c.counted for c in s.components)
+            row = [place, _item(s.department, tooltip=s.department),
+                   _item("—" if nothing else f"{s.total:.1f}", align_right=True)]
             row[0].setData(GROUPS.index(s.group) * 1000 + (s.rank or 999), SortRole)
             row[1].setData(s.department, SortRole)
             row[1].setData(s.department, DepartmentRole)
-            row[2].setData(s.total, SortRole)
+            row[2].setData(None if nothing else s.total, SortRole)  # nothing measured: last, either order
             for key in KEYS:
                 c = s.component(key)
                 cell = _item(_score(c.score), align_right=True,
@@ -241,9 +243,8 @@ class AssessmentPanel(ReadWhenShown, QWidget):
                 row.append(cell)
             self.model.appendRow(row)
         unranked = sum(s.rank is None for s in data["scores"])
-        self.summary.setText(f"{year}年度 {len(data['scores'])} 个部门，按 {data['today'].isoformat()} 的记录计算，"
-                             f"分牵头部门、街乡镇、仅配合部门三组各自排名（{unranked} 个部门可考核的依据不足，不参与排名）。"
-                             "选中一个部门，右侧列出各项得分的依据和记录。")
+        self.summary.setText(f"{year}年度 {len(data['scores'])} 个部门，按 {data['today'].isoformat()} 的记录分组排名；"
+                             f"{unranked} 个依据不足，不参与排名。选中部门，右侧列出依据。")
         self._rule = data["rule"]
         self._example = data["example"]
         weights = "、".join(f"{c.label} {c.weight:g}" for c in data["scores"][0].components) if data["scores"] else ""

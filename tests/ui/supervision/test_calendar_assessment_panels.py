@@ -177,7 +177,8 @@ def test_assessment_figures_are_assess_and_traceable(qtbot, db):
     assert len(table) == len(scores) == 45
     for s in scores:
         figures = [None if c.score is None else f"{c.score:.1f}" for c in s.components]
-        assert table[s.department] == [f"{GROUP_SHORT[s.group]}·{s.rank_label}", s.department, f"{s.total:.1f}",
+        total = f"{s.total:.1f}" if any(c.counted for c in s.components) else "—"  # nothing to measure: no total
+        assert table[s.department] == [f"{GROUP_SHORT[s.group]}·{s.rank_label}", s.department, total,
                                        *[f or "不计" for f in figures]], s.department
     me = next(s for s in scores if s.department == "区教委")
     assert table["区教委"][6] == "50.0"
@@ -213,8 +214,10 @@ def test_assessment_figures_are_assess_and_traceable(qtbot, db):
         assert completion[len(counted):] == ["不计"] * (len(completion) - len(counted))
         assert counted == sorted(counted, reverse=asm.proxy.sortOrder() == Qt.SortOrder.DescendingOrder)
     totals = click(2)
-    assert [float(v) for v in totals] == sorted((s.total for s in scores),
-                                                reverse=asm.proxy.sortOrder() == Qt.SortOrder.DescendingOrder)
+    measured = [float(v) for v in totals if v != "—"]
+    assert totals[len(measured):] == ["—"] * (len(totals) - len(measured))
+    assert measured == sorted((s.total for s in scores if any(c.counted for c in s.components)),
+                              reverse=asm.proxy.sortOrder() == Qt.SortOrder.DescendingOrder)
     # reload keeps the year and the selected department
     choose(asm.year, 2025)
     settle(asm)
