@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.periods import PeriodError, parse_period
 from qjgb_desktop.domain.validation import MAX_TEXT, ReportInput, check_report, clean_report_input, parse_number
+from qjgb_desktop.services.collection.facts import facts as _facts
 from qjgb_desktop.services.collection.return_file import ReturnFileError, SheetData, open_return
 from qjgb_desktop.services.collection.templates import (
     CONFIRM,
@@ -47,21 +48,8 @@ from qjgb_desktop.services.collection.templates import (
     Identity,
     digest,
     read_token,
-    template_key,
 )
-from qjgb_desktop.services.progress.reports import closed_periods, plan_years
-from qjgb_desktop.services.settings.record import load_settings
-from qjgb_desktop.store.models import (
-    Department,
-    ImportBatch,
-    Indicator,
-    IndicatorValue,
-    Measure,
-    MeasureDepartment,
-    Plan,
-    ProgressReport,
-    YearlyTarget,
-)
+from qjgb_desktop.store.models import ImportBatch, Indicator, IndicatorValue, Measure, ProgressReport
 
 NEW, CHANGED, UNCHANGED, ERROR, EMPTY = "新增", "修改", "无变化", "错误", "未填"
 
@@ -200,10 +188,11 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
             return _fail(preview, f"是旧版模板（版本“{str(meta.get('template_version'))[:20]}”），本程序无法判断哪些行被部门改过。"
                                   "请用本程序重新下发模板，由部门填写后交回")
         return _fail(preview, f"工作表“{FILL_SHEET}”中缺少模板的身份信息，不是本程序下发的模板，或隐藏列 A 被改动")
-    plan = session.scalars(select(Plan).order_by(Plan.id)).first()
+    facts = _facts(session)
+    plan = facts.plan
     if identity.plan != plan.code:
         return _fail(preview, f"不是本计划的模板（模板属于“{str(meta.get('plan_title') or identity.plan)[:60]}”）")
-    key = template_key(session)
+    key = facts.key
     if not hmac.compare_digest(str(_value(fill, 2, 1) or "").encode(), identity.signature(key).encode()):
         return _fail(preview, "模板的身份信息被改动，或模板不是由本数据库下发的（例如在另一台电脑上生成）；"
                               "请使用本程序下发的模板")
@@ -215,10 +204,10 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
         period = parse_period(identity.period)
     except (PeriodError, ValueError):  # ValueError: a year a date cannot hold (0000Q1)
         return _fail(preview, f"模板中的填报周期“{identity.period}”无效")
-    if period.code in closed_periods(session):
+    if period.code in facts.closed:
         return _fail(preview, f"{period.label}（{period.code}）的填报周期已关闭，不能导入其报告；如确需补报，"
                               "请管理员先重新开放该周期")
-    department_id = session.scalar(select(Department.id).where(Department.name == identity.department))
+    department_id = facts.department_ids.get(identity.department)
     if department_id is None:
         return _fail(preview, f"模板所属部门“{identity.department}”在计划中不存在")
     preview.department, preview.period = identity.department, period.code
@@ -235,11 +224,7 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
                                   f"已导入的那份保存于 {_when(newer.saved_at)}（{newer.imported_at:%Y-%m-%d %H:%M} 由 "
                                   f"{newer.imported_by} 导入）。同一模板只以最后保存的一份为准，本文件不予导入")
     ctx = _Context(preview, period, identity.department, department_id, min(max(today, period.start), period.end),
-                   today, key, identity, plan_years(session), load_settings(session).thresholds,
-                   {tid: (no, mid, year, retired) for tid, no, mid, year, retired in session.execute(
-                       select(YearlyTarget.id, Measure.no, Measure.id, YearlyTarget.year, YearlyTarget.retired)
-                       .join(Measure, Measure.id == YearlyTarget.measure_id))},
-                   _measure_departments(session))
+                   today, key, identity, facts.years, facts.thresholds, facts.targets, facts.departments)
     _read_fill_sheet(session, fill, ctx)
     _read_indicator_sheet(session, indicators, ctx)
     return preview
@@ -252,14 +237,6 @@ def _when(moment: datetime) -> str:
 def _value(sheet, row: int, col: int):
     cells = sheet.rows.get(row)
     return cells[col - 1].value if cells and len(cells) >= col else None
-
-
-def _measure_departments(session: Session) -> dict[int, list[str]]:
-    out: dict[int, list[str]] = {}
-    for measure_id, name in session.execute(select(MeasureDepartment.measure_id, Department.name).join(Department)
-                                            .order_by(MeasureDepartment.measure_id, MeasureDepartment.position)):
-        out.setdefault(measure_id, []).append(name)
-    return out
 
 
 def _check_sheet(sheet, headers, input_cols, preview: ImportPreview) -> bool:
