@@ -28,8 +28,9 @@ if command -v dpkg >/dev/null 2>&1 && command -v apt-get >/dev/null 2>&1; then
     # and the Word reports: Writer converts them to PDF, where pdftotext checks every heading
     dpkg -s libreoffice-writer >/dev/null 2>&1 || dpkg -s libreoffice-writer-nogui >/dev/null 2>&1 \
       || need+=(libreoffice-writer-nogui)
-    # and PostgreSQL: the services' tests run on a throwaway server too (tests/pg_server.py)
-    for pkg in gnumeric poppler-utils python3-uno postgresql; do
+    # and PostgreSQL: the services' tests run on a throwaway server too (tests/pg_server.py); and nsis, whose
+    # makensis compiles the Windows installer script in tests/release/test_packaging.py
+    for pkg in gnumeric poppler-utils python3-uno postgresql nsis; do
       dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
     done
   fi
