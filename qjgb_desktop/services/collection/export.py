@@ -200,6 +200,7 @@ def export_workbook(session: Session, out: Path, year: int | None = None, today:
     wb = Workbook(write_only=True)
     styles = _Styles(wb)
     counts = {"年度目标进度安排表": _annex(wb, styles, session, snap, year),
+              "配合进展": _cooperating(wb, styles, snap, year),
               "指标": _indicators(wb, styles, session, tree),
               "进展明细": _reports(wb, styles, session, progress),
               "督办清单": _follow_ups(wb, styles, snap),
@@ -354,6 +355,28 @@ def _reports(wb, st: _Styles, session: Session, progress: Progress | None) -> in
         n += 1
         if progress is not None and n % 5000 == 0:
             progress(n, total or n)
+    return n
+
+
+def _cooperating(wb, st: _Styles, snap, year: int) -> int:
+    """Each cooperating department's own latest report on a target of the year, beside the lead's state and percent
+    that stand for the target (the rule of truth: a cooperating report never replaces the lead's)."""
+    sheet = _Sheet(wb, st, "配合进展", [30, 14, 8, 8, 16, 10, 8, 12], "1:1", "A2", mark_col=0)
+    _header(sheet, [["改革措施", "牵头部门", "目标状态", "完成度", "配合部门", "配合状态", "配合完成度", "配合最近填报"]])
+    wrap = st()
+    percent, day = st(number_format="0%", align=CENTER), st(number_format="yyyy-mm-dd", align=CENTER)
+    n = 0
+    for m in snap.tree.measures():
+        for t in m.targets:
+            s = snap.targets[t.id]
+            if t.year != year:
+                continue
+            for c in s.cooperating:
+                sheet.add([f"{m.no}.{m.title}", m.lead, s.state, s.percent / 100, c.department, c.state,
+                           c.percent / 100, c.last_report],
+                          [wrap, wrap, st(fill=STATE_FILLS.get(s.state), align=CENTER), percent, wrap,
+                           st(fill=STATE_FILLS.get(c.state), align=CENTER), percent, day])
+                n += 1
     return n
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.periods import PeriodError, parse_period
@@ -213,12 +213,14 @@ def read_return(session: Session, path: Path, today: date, expected_period: str 
     preview.department, preview.period = identity.department, period.code
     if expected_period and period.code != expected_period.strip().upper():
         preview.other_period = expected_period.strip().upper()
-    preview.already_imported = session.scalar(select(ImportBatch.id).where(
-        ImportBatch.sha256 == preview.sha256)) is not None
+    # this file, or a return of the same template imported before (one query for both)
+    before = session.scalars(select(ImportBatch).where(or_(
+        ImportBatch.sha256 == preview.sha256,
+        and_(ImportBatch.department == identity.department, ImportBatch.period == period.code)))).all()
+    preview.already_imported = any(b.sha256 == preview.sha256 for b in before)
     if not preview.already_imported and preview.saved_at is not None:
-        newer = session.scalars(select(ImportBatch).where(
-            ImportBatch.department == identity.department, ImportBatch.period == period.code,
-            ImportBatch.saved_at > preview.saved_at).order_by(ImportBatch.saved_at.desc())).first()
+        newer = max((b for b in before if b.saved_at is not None and b.saved_at > preview.saved_at),
+                    key=lambda b: b.saved_at, default=None)
         if newer is not None:
             return _fail(preview, f"比已导入的“{newer.file_name}”更旧：本文件保存于 {_when(preview.saved_at)}，"
                                   f"已导入的那份保存于 {_when(newer.saved_at)}（{newer.imported_at:%Y-%m-%d %H:%M} 由 "
@@ -327,8 +329,9 @@ def _read_fill_sheet(session: Session, sheet, ctx: _Context) -> None:
                                           problems=["校验信息无效"]))
             continue
         parsed.append((r, cells, where, label, target_id, target, token))
+    prefilled = [t[0] for *_, t in parsed if t[0] is not None]
     sources = {p.id: p for p in session.scalars(select(ProgressReport).where(
-        ProgressReport.id.in_([t[0] for *_, t in parsed if t[0] is not None])))}
+        ProgressReport.id.in_(prefilled)))} if prefilled else {}
     # this period's report of the department per target (the index on target, current, deleted finds them)
     latest_ids = select(func.max(ProgressReport.id)).where(
         ProgressReport.yearly_target_id.in_([p[4] for p in parsed]), ProgressReport.is_current.is_(True),

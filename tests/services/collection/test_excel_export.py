@@ -32,7 +32,7 @@ def workbook(db, tmp_path):
 
 def test_sheets_and_row_counts(workbook):
     wb, counts = workbook
-    assert wb.sheetnames == ["年度目标进度安排表", "指标", "进展明细", "督办清单", "督办事项", "2026年考核",
+    assert wb.sheetnames == ["年度目标进度安排表", "配合进展", "指标", "进展明细", "督办清单", "督办事项", "2026年考核",
                              "2026年考核依据"]
     assert counts["2026年考核"] == 45 and counts["督办事项"] == 0
     assert counts["年度目标进度安排表"] == 20 and counts["进展明细"] == 2 and 40 <= counts["指标"] <= 80

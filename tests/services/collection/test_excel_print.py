@@ -251,8 +251,8 @@ def _sheets(path) -> dict[str, dict]:
 def test_every_row_of_every_sheet_has_a_height_for_its_longest_cell(exported):
     sheets = _sheets(exported)
     names = list(sheets)
-    assert names[:5] == ["年度目标进度安排表", "指标", "进展明细", "督办清单", "督办事项"]
-    assert len(names) == 7 and names[5].endswith("年考核") and names[6] == names[5] + "依据"
+    assert names[:6] == ["年度目标进度安排表", "配合进展", "指标", "进展明细", "督办清单", "督办事项"]
+    assert len(names) == 8 and names[6].endswith("年考核") and names[7] == names[6] + "依据"
     for name, sheet in sheets.items():
         rows, widths = sheet["rows"], sheet["widths"]
         assert sorted(rows) == list(range(1, max(rows) + 1)), name  # no row left out

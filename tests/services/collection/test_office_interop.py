@@ -222,9 +222,9 @@ def test_the_leaders_workbook_prints_every_target_and_the_whole_long_narrative(d
     assert pdf_pages(pdf) > 3
 
     [heights] = measure_heights([book])
-    assert set(heights.rows) == {"年度目标进度安排表", "指标", "进展明细", "督办清单", "督办事项",
+    assert set(heights.rows) == {"年度目标进度安排表", "配合进展", "指标", "进展明细", "督办清单", "督办事项",
                                  *(name for name in heights.rows if re.fullmatch(r"20\d\d年考核(依据)?", name))}
-    assert len(heights.rows) == 7
+    assert len(heights.rows) == 8
     assert len(heights.rows["年度目标进度安排表"]) >= 3 + 20  # and the rows a too long text continues on
     assert heights.merged["年度目标进度安排表"]  # 改革任务 over its measures' rows, the two header rows
     short = too_short(heights, book.name)

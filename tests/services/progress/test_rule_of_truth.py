@@ -56,6 +56,20 @@ def test_a_cooperating_report_never_overrides_the_lead(db):
     assert t3["lead"] == "区教委" and t3["cooperating"][0]["department"] == "区体育局"
 
 
+def test_the_leaders_workbook_shows_cooperating_progress_beside_the_leads(db, tmp_path):
+    add(db, 3, report("2026Q4", date(2026, 11, 10), "区教委", 70))
+    add(db, 3, report("2026Q4", date(2026, 11, 10), "区体育局", 30, status="滞后"))
+    with db.sessions() as s:
+        export_workbook(s, tmp_path / "汇总.xlsx", today=TODAY)
+    wb = load_workbook(tmp_path / "汇总.xlsx", read_only=True)
+    rows = [r for r in wb["配合进展"].iter_rows(min_row=2, values_only=True) if r[0]]
+    assert [(r[0][:2], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows] == [
+        ("3.", "区教委", "关注", 0.7, "区体育局", "滞后", 0.3)]
+    annex = next(r for r in wb["年度目标进度安排表"].iter_rows(min_row=4, values_only=True)
+                 if str(r[1] or "").startswith("3."))
+    assert 0.7 in annex and 0.3 not in annex  # the target's own row is the lead's
+
+
 def test_without_the_leads_report_the_target_is_not_reported_whoever_else_reported(db, cli):
     add(db, 3, report("2026Q4", date(2026, 11, 2), "区体育局", 90))
     add(db, 3, report("2026Q4", date(2026, 11, 3), "区财政局", 95))
