@@ -108,7 +108,7 @@ def main() -> int:
         db.close()
     print(f"database: {total} progress reports")
     print(f"openpyxl write-only, same report cells bare (floor) {floor:6.2f} s")
-    print(f"qjgb export: 7 sheets, styled, {counts['进展明细']} report rows  {ours:6.2f} s   ratio {ours / floor:.2f}x")
+    print(f"qjgb export: 8 sheets, styled, {counts['进展明细']} report rows  {ours:6.2f} s   ratio {ours / floor:.2f}x")
     print(f"{len(files)} returns: openpyxl read-only, all cells (floor)   {read_floor:6.2f} s")
     print(f"{len(files)} returns: checked and previewed              {check:6.2f} s   ratio {check / read_floor:.2f}x")
     if bad:
