@@ -1,5 +1,6 @@
 """One truth for a target several departments report on: each department's latest report found by an index, indicator
-values with their department and source, how an indicator combines departments' values, returns' own saved time
+values with their department and source, how an indicator combines departments' values, which measures' cooperating
+departments report too, returns' own saved time
 
 Revision ID: 0009_rule_of_truth
 Revises: 0008_notice_numbers
@@ -25,8 +26,10 @@ def upgrade() -> None:
                     ['yearly_target_id', 'department_id', 'report_date', 'id'], unique=False)
     with op.batch_alter_table('import_batch') as batch:
         batch.add_column(sa.Column('saved_at', sa.DateTime(), nullable=True))
-    # indicator is referenced by other tables' rows: altered in place, never rebuilt (a rebuild would have to drop it)
+    # indicator and measure are referenced by other tables' rows: altered in place, never rebuilt (a rebuild would
+    # have to drop them)
     op.add_column('indicator', sa.Column('aggregate', sa.String(length=16), nullable=False, server_default='lead'))
+    op.add_column('measure', sa.Column('cooperating_report', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('indicator_value') as batch:
         batch.add_column(sa.Column('department_id', sa.Integer(), nullable=True))
         batch.add_column(sa.Column('source', sa.String(length=16), nullable=False, server_default='manual'))
@@ -56,10 +59,11 @@ def downgrade() -> None:
         batch.drop_constraint(op.f('fk_indicator_value_department_id_department'), type_='foreignkey')
         batch.drop_column('source')
         batch.drop_column('department_id')
-    if op.get_bind().dialect.name == 'sqlite':  # SQLite 3.35+ drops a column in place
-        op.execute('ALTER TABLE indicator DROP COLUMN aggregate')
-    else:
-        op.drop_column('indicator', 'aggregate')
+    for table, column in (('measure', 'cooperating_report'), ('indicator', 'aggregate')):
+        if op.get_bind().dialect.name == 'sqlite':  # SQLite 3.35+ drops a column in place
+            op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
+        else:
+            op.drop_column(table, column)
     with op.batch_alter_table('import_batch') as batch:
         batch.drop_column('saved_at')
     op.drop_index('ix_progress_report_department', table_name='progress_report')

@@ -25,6 +25,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -109,6 +110,8 @@ class Measure(Base):
     department_note: Mapped[str] = mapped_column(Text, default="")
     department_sources: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The plan record says its cooperating departments must each report every period (not only the lead).
+    cooperating_report: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     action: Mapped[Action] = relationship(back_populates="measures")
     departments: Mapped[list[MeasureDepartment]] = relationship(

@@ -105,6 +105,8 @@ def validate_record(record: dict, where: str = "计划文件") -> None:
                 fail(f"{place}: 责任部门为空或角色不是 lead/cooperating")
             if [d["role"] for d in measure["departments"]].count("lead") != 1:
                 fail(f"{place}: 应恰有一个牵头部门")
+            if not isinstance(measure.get("cooperating_report", False), bool):
+                fail(f"{place}: cooperating_report 应为 true 或 false（配合部门是否也须每期报送）")
             for year in years:
                 if not isinstance(measure["targets"].get(str(year)), str):
                     fail(f"{place}: 缺少{year}年度目标")
@@ -246,7 +248,7 @@ def _load_measure(session: Session, plan: Plan, action: Action, measure: Measure
     label = f"措施{m['no']}"
     values = dict(action_id=action.id, title=m["title"], body=m["body"],
                   department_note=m.get("department_note", ""), department_sources=m.get("department_sources"),
-                  retired=False)
+                  cooperating_report=bool(m.get("cooperating_report", False)), retired=False)
     measure = _upsert(session, measure, partial(Measure, plan_id=plan.id, no=m["no"]), values, label, summary, actor)
 
     # Departments: the listing is replaced as a whole when it differs (order and roles matter).

@@ -43,6 +43,7 @@ class MeasureNode:
     action: ActionNode = field(repr=False)
     lead: str = ""
     cooperating: list[str] = field(default_factory=list)
+    cooperating_report: bool = False  # the plan record says its cooperating departments report every period too
     indicators: list[IndicatorInfo] = field(default_factory=list)
     targets: list[TargetNode] = field(default_factory=list)
 
@@ -108,7 +109,7 @@ def _num(value: float | None) -> int | float | None:
 
 _PLAN = "SELECT id, title, status, start_year, end_year FROM plan ORDER BY id LIMIT 1"
 _ACTIONS = "SELECT id, no, numeral, title FROM action WHERE plan_id = :plan AND NOT retired ORDER BY no"
-_MEASURES = ("SELECT id, action_id, no, title, body, department_note FROM measure "
+_MEASURES = ("SELECT id, action_id, no, title, body, department_note, cooperating_report FROM measure "
              "WHERE plan_id = :plan AND NOT retired ORDER BY no")
 _DEPARTMENTS = ("SELECT md.measure_id, d.name, md.role FROM measure_department md "
                 "JOIN department d ON d.id = md.department_id JOIN measure m ON m.id = md.measure_id "
@@ -131,10 +132,11 @@ def read_plan_tree(fetch: Fetch) -> PlanTree | None:
     p = {"plan": plan_id}
     actions = {row[0]: ActionNode(*row) for row in fetch(_ACTIONS, p)}
     measures: dict[int, MeasureNode] = {}
-    for mid, action_id, no, mtitle, body, note in fetch(_MEASURES, p):
+    for mid, action_id, no, mtitle, body, note, cooperating_report in fetch(_MEASURES, p):
         action = actions.get(action_id)
         if action is not None:
-            measures[mid] = MeasureNode(mid, no, mtitle, body, note or "", action)
+            measures[mid] = MeasureNode(mid, no, mtitle, body, note or "", action,
+                                        cooperating_report=bool(cooperating_report))
             action.measures.append(measures[mid])
     departments: list[str] = []
     for mid, name, role in fetch(_DEPARTMENTS, p):
@@ -220,6 +222,7 @@ def plan_as_dict(tree: PlanTree | None) -> dict:
                 "no": m.no,
                 "title": m.title,
                 "body": m.body,
+                **({"cooperating_report": True} if m.cooperating_report else {}),
                 "departments": [{"name": m.lead, "role": "lead"}]
                 + [{"name": n, "role": "cooperating"} for n in m.cooperating],
                 "targets": {str(t.year): t.text for t in m.targets},

@@ -135,7 +135,8 @@ def _department(name, tree, snap, year, expected, owed, items, settings) -> Depa
                            f"计 {100 * ratio:.1f} 分")
         basis = f"{len(ratios)} 项牵头目标的平均完成比例" if ratios else "年度未开始，不计"
     else:
-        mine = [(m, t) for m in tree.measures() if name in m.cooperating and settings.cooperating_owes(m.no)
+        mine = [(m, t) for m in tree.measures() if name in m.cooperating
+                and (m.cooperating_report or settings.cooperating_owes(m.no))
                 for t in m.targets if t.year == year]
         for m, t in mine:
             if expected <= 0:

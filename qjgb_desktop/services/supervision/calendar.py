@@ -3,9 +3,11 @@
 A period's reports are due `due_days` after it ends (setting), unless the period has its own date. The lead
 department owes one report per period on every yearly target of that year it leads; a cooperating department owes
 one only where the setting `cooperating_duty` says so (all measures, or the measures listed), since by the rule of
-truth the lead's report stands for the target. A report counts as received when it was first entered (the first revision's `created_at`, kept by the program, not the report date
-the department writes on it), so timeliness is measured, not assumed: a correction later does not make an early
-report late, and a back-dated report date does not make a late one early.
+truth the lead's report stands for the target — or where the plan record says so for a measure
+(`"cooperating_report": true`). A report counts as received when it was first entered (the first revision's
+`created_at`, kept by the program, not the report date the department writes on it), so timeliness is measured, not
+assumed: a correction later does not make an early report late, and a back-dated report date does not make a late
+one early.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def owed_reports(session: Session, periods: list[Period], tree: PlanTree | None 
                 for name in m.departments:
                     if department is not None and name != department:
                         continue
-                    if name != m.lead and not settings.cooperating_owes(m.no):
+                    if name != m.lead and not (m.cooperating_report or settings.cooperating_owes(m.no)):
                         continue  # the lead's report stands for the target
                     found = [entries[k] for k in {(t.id, name, c) for c in covering[period.code]} if k in entries]
                     first = min(found) if found else None

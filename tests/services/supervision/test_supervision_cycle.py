@@ -101,6 +101,25 @@ def test_only_the_lead_owes_reports_unless_the_setting_says_otherwise(db, m13):
         settings.set_cooperating_duty(s, "3,21", "admin")
 
 
+def test_the_plan_record_can_say_a_measures_cooperating_departments_report_too(db, tmp_path):
+    from qjgb_desktop.services.plan.load import PlanRecordError, builtin_plan_record, load_plan, read_plan_file
+
+    record = builtin_plan_record()
+    measure = next(m for a in record["actions"] for m in a["measures"] if m["no"] == 3)
+    measure["cooperating_report"] = True
+    with db.sessions.begin() as s:
+        load_plan(s, record, actor="admin")
+    with db.sessions() as s:
+        subs = {x.department: x for x in calendar.submissions(s, parse_period("2026Q3"), TODAY)}
+    assert {o.measure_no for o in subs["区体育局"].owed} == {3}  # only measure 3 says so
+    assert "区财政局" in subs and all(o.measure_no == 3 for o in subs["区财政局"].owed)
+    measure["cooperating_report"] = "是"
+    path = tmp_path / "计划.json"
+    path.write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(PlanRecordError, match="cooperating_report 应为 true 或 false"):
+        read_plan_file(path)
+
+
 def test_a_report_entered_after_the_day_asked_about_has_not_been_received(db, m13):
     add(db, 13, 2026, "2026Q3", m13.lead, datetime(2026, 10, 9, 17, 0), day=date(2026, 9, 30))
     with db.sessions() as s:
