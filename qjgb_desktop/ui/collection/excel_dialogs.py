@@ -259,7 +259,10 @@ class ImportDialog(QDialog):
 
         kinds = (NEW, CHANGED, UNCHANGED, EMPTY, ERROR)
         by_department: dict[str, dict[str, int]] = {}
+        superseded = [p for p in self.previews if p.superseded_by]
         for p in self.previews:
+            if p.superseded_by:
+                continue  # a later-saved version of its template stands for it
             sums = by_department.setdefault(p.department or p.file.name, dict.fromkeys(kinds, 0))
             for k, n in p.counts().items():
                 sums[k] += n
@@ -268,6 +271,7 @@ class ImportDialog(QDialog):
         files_bad = sum(bool(p.errors) for p in self.previews)
         lines = [f"{len(self.previews)} 个文件：" + "，".join(f"{k} {total[k]}" for k in kinds) + " 行"
                  + (f"；{files_bad} 个文件整体有误（须修改后重交）" if files_bad else "")
+                 + (f"；{len(superseded)} 个文件已被同一模板后保存的一份取代，不计" if superseded else "")
                  + "。未勾选的行和有错误的行不会导入，可生成退回表发回部门；未修改也未确认的行视为本期未填。"]
         if len(by_department) > 1:
             lines.append("按部门：" + "；".join(
