@@ -13,9 +13,6 @@ from qjgb_desktop.services.progress.reports import indicator_values
 COMPARATOR_TEXT = {">=": "≥", "<=": "≤", "=": "="}
 
 
-SOURCES = {"report": "随报告填报", "return": "回收的模板", "manual": "单独录入"}
-
-
 def row_actual(row: dict, day: date | None = None) -> dict | None:
     """An indicator's actual from a row of `indicator_rows`, as of a day if given (values dated after it are not
     seen): the lead department's latest value, or for an indicator declared "sum", each department's latest added up
