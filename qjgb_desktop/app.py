@@ -139,22 +139,40 @@ def _open_database_or_explain():
 
     from qjgb_desktop.errors import DAMAGED_MARK, report
     from qjgb_desktop.services.safety.database import UnusableDatabase, open_database
+    from qjgb_desktop.store import credentials
     from qjgb_desktop.store.schema import SchemaError
 
     for attempt in range(2):
         try:
+            url = paths.database_url()
+            if credentials.is_server(url) and not credentials.user_of(url):  # each person's own login
+                from PySide6.QtWidgets import QDialog
+
+                from qjgb_desktop.ui.accounts.login_dialog import ServerLoginDialog
+
+                dialog = ServerLoginDialog(url, ui_settings())
+                return dialog.db if dialog.exec() == QDialog.DialogCode.Accepted else None
             return open_database()
         except Exception as exc:  # a disk that is full, read-only or locked, a damaged file: the user's to fix
             message = str(exc) if isinstance(exc, SchemaError) else report(exc)
             if message is None:
                 raise
-            text = f"无法打开数据库：\n{paths.database_url()}\n\n{message}"
+            text = f"无法打开数据库：\n{_shown_url()}\n\n{message}"
             damaged = isinstance(exc, UnusableDatabase) or DAMAGED_MARK in message
             if attempt == 0 and damaged and _offer_restore(text):
                 continue
             QMessageBox.critical(None, "无法打开数据库", text)
             return None
     return None
+
+
+def _shown_url() -> str:
+    from qjgb_desktop.store import credentials
+
+    try:
+        return credentials.safe(paths.database_url())
+    except Exception:  # noqa: BLE001 - a config.toml the message itself is about
+        return str(paths.data_dir() / paths.CONFIG_FILENAME)
 
 
 def _offer_restore(text: str) -> bool:
@@ -228,7 +246,10 @@ def run_gui() -> int:
     from qjgb_desktop.services.plan.query import plan_tree_quick
 
     db = None
-    tree = plan_tree_quick(paths.database_url())
+    try:
+        tree = plan_tree_quick(paths.database_url())
+    except paths.ConfigError:  # (a config.toml to correct: told by the full path below)
+        tree = None
     if tree is None:
         db = _open_database_or_explain()
         if db is None:

@@ -33,6 +33,8 @@ SERVER = ("无法连接数据库服务器（{detail}）。本次操作没有保�
           "数据库地址（config.toml 中的 database_url、环境变量 QJGB_DATABASE_URL 或 --db）、用户名和密码是否正确。")
 SERVER_LOST = "与数据库服务器的连接中断（{detail}）。本次操作没有保存任何内容；请检查网络后再试。"
 SERVER_SPACE = "数据库服务器的磁盘空间已满（{detail}）。本次操作没有保存任何内容；请联系服务器管理员。"
+SERVER_DENIED = ("数据库服务器拒绝了此操作：当前登录的账户没有这项权限（{detail}）。本次操作没有保存任何内容；"
+                 "如确需办理，请由有权限的账户操作或与管理员联系。")
 
 
 def _server_error(e: BaseException) -> str | None:
@@ -50,6 +52,8 @@ def _server_error(e: BaseException) -> str | None:
         return SERVER.format(detail=first)  # wrong password, no such database, cannot connect at all
     if state == "55P03":
         return LOCKED
+    if state == "42501":  # insufficient privilege, a row-level security policy, the audit log's guard
+        return SERVER_DENIED.format(detail=first)
     return None
 
 
@@ -89,8 +93,10 @@ def newest_backup_hint() -> str:
 
 def explain(exc: BaseException) -> str | None:
     """The message for a failure the user can fix, or None for a bug."""
+    from qjgb_desktop.paths import ConfigError
+
     for e in _chain(exc):
-        if isinstance(e, UserError):
+        if isinstance(e, (UserError, ConfigError)):
             return str(e)
         server = _server_error(e)
         if server is not None:

@@ -43,10 +43,35 @@ def config() -> dict:
         return tomllib.load(fh)
 
 
+_database_url_override: str | None = None
+
+
+class ConfigError(ValueError):
+    """config.toml says something the program must not use; the message (Chinese) says what to change. Told to the
+    user like errors.UserError (errors.explain knows it; this module stays below errors)."""
+
+
+def set_database_url(url: str | None) -> None:
+    """The URL this process works with from now on (a command's server login: the account's URL, no password)."""
+    global _database_url_override
+    _database_url_override = url
+
+
 def database_url() -> str:
-    url = os.environ.get("QJGB_DATABASE_URL") or config().get("database_url")
+    if _database_url_override:
+        return _database_url_override
+    url = os.environ.get("QJGB_DATABASE_URL")
     if url:
         return url
+    url = config().get("database_url")
+    if url:
+        import re
+
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:[^/@]*@", str(url)):
+            raise ConfigError(f"数据文件夹的 {CONFIG_FILENAME} 中的 database_url 含有密码。服务器模式下各台电脑只记服务器和"
+                            "数据库（如 postgresql+psycopg://服务器地址/qjgb），每人用自己的账户和密码登录；"
+                            f"请删除其中“:密码@”的部分（文件：{data_dir() / CONFIG_FILENAME}）。")
+        return str(url)
     return "sqlite:///" + (data_dir() / DB_FILENAME).as_posix()
 
 

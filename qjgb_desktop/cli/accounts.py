@@ -62,15 +62,106 @@ def _terminal() -> bool:
         return False
 
 
+def server_url(args, url: str) -> str:
+    """The URL a command connects to a server with. A URL naming a login (the DBA's) is used as it is; otherwise the
+    login is the account of --user or QJGB_USER. The password: the URL's own (the DBA's, given with --db or in
+    QJGB_DATABASE_URL, never printed), else QJGB_PASSWORD, else libpq's PGPASSWORD or PGPASSFILE, else a prompt
+    (`with_server_password`)."""
+    from qjgb_desktop.services.accounts.accounts import LoginFailed
+    from qjgb_desktop.store import credentials
+
+    if not credentials.is_server(url):
+        return url
+    if not credentials.user_of(url):
+        name = (getattr(args, "user", None) or os.environ.get("QJGB_USER") or "").strip()
+        if not name:
+            raise LoginFailed("服务器模式须用账户登录：请用 --user 账户名（或环境变量 QJGB_USER）指明账户，密码在提示时输入"
+                              f"（脚本中用环境变量 {ENV_PASSWORD}）。未执行任何操作。")
+        url = credentials.with_user(url, name)
+    bare = credentials.clean(url)
+    if os.environ.get(ENV_PASSWORD) is not None and not credentials.has_password(url):
+        credentials.remember(bare, os.environ[ENV_PASSWORD])  # this command's password
+    return bare
+
+
+def login_url(args) -> str:
+    """The database URL of this command; on a server, with its login (store/credentials: never the password), which
+    from now on is the URL every part of the command uses (paths.set_database_url, until the command ends)."""
+    from qjgb_desktop import paths
+
+    url = server_url(args, paths.database_url())
+    if url != paths.database_url():
+        paths.set_database_url(url)
+    return url
+
+
+def with_server_password(url: str, attempt):
+    """attempt(url) on a server; a login the server refuses becomes LoginFailed (noted in the log, never with the
+    password), and a password the server asks for but nobody gave is asked for once at a terminal."""
+    from qjgb_desktop.services.accounts.accounts import WRONG_LOGIN, LoginFailed
+    from qjgb_desktop.services.accounts.server import login_problem, record_failed_login
+    from qjgb_desktop.store import credentials
+
+    if not credentials.is_server(url):
+        return attempt(url)
+    user = credentials.user_of(url) or ""
+    for asked in (False, True):
+        try:
+            return attempt(url)
+        except Exception as exc:
+            problem = login_problem(exc)
+            if problem is None:
+                raise
+            if problem == "no password" and not asked and _terminal() and credentials.password_for(url) is None:
+                credentials.remember(url, getpass.getpass(f"服务器 {credentials.safe(url)} 上“{user}”的密码："))
+                continue
+            if problem == "no password":
+                raise LoginFailed(f"服务器要求“{user}”的密码：请在终端中运行以输入密码，或（用于脚本）设置环境变量 "
+                                  f"{ENV_PASSWORD}，或使用 PGPASSFILE 密码文件。未执行任何操作。") from None
+            record_failed_login(url, user, problem)
+            if problem == "wrong":
+                raise LoginFailed(f"登录失败：{WRONG_LOGIN}未执行任何操作。") from None
+            if problem == "disabled":
+                raise LoginFailed(f"账户“{user}”已停用，不能登录。如需使用，请与管理员联系。未执行任何操作。") from None
+            raise LoginFailed(f"登录“{user}”无权使用该数据库（不是本数据库的账户）。未执行任何操作。") from None
+    raise AssertionError("unreachable")
+
+
+def _server_login(args, sessions):
+    """A command on a server, connected as its login: the DBA works account-free (the names given are recorded);
+    any other login must be an account, and one whose password a 管理员 set must change it first."""
+    from qjgb_desktop.services.accounts.accounts import LoginFailed
+    from qjgb_desktop.services.accounts.server import identity, must_change_password
+
+    with sessions() as s:
+        ident = identity(s)
+        change = ident.account is not None and must_change_password(s, ident.login)
+    args.login_checked = True
+    if ident.owner:
+        args.account = None
+        return None
+    if ident.account is None:
+        raise LoginFailed(f"登录“{ident.login}”不是本数据库的账户。请用管理员为您建立的账户登录。未执行任何操作。")
+    if change and not (args.command == "user" and getattr(args, "user_command", None) == "passwd"
+                       and getattr(args, "name", None) == ident.login):
+        raise LoginFailed(f"账户“{ident.login}”的密码由管理员设置，须先改成只有您知道的密码："
+                          f"qjgb user passwd {ident.login}（按提示输入新密码）。未执行任何操作。")
+    args.user, args.account = ident.account.name, ident.account
+    return ident.account
+
+
 def login_for_command(args, sessions):
     """When the database has accounts: log the command's account in, or raise LoginFailed (exit 1, nothing done).
     Afterwards `args.user` is the account's name, so every record and audit entry names the account. Returns the
-    account, or None for a database without accounts (account-free, as on a single PC)."""
+    account, or None for a database without accounts (account-free, as on a single PC). On a server the login
+    happened at the connection (`server_url`); here it is only checked to be an account."""
     from qjgb_desktop.services.accounts.access import accounts_exist
     from qjgb_desktop.services.accounts.accounts import LoginFailed, login
 
     if getattr(args, "login_checked", False):
         return getattr(args, "account", None)
+    if sessions.server:
+        return _server_login(args, sessions)
     with sessions() as s:
         enforced = accounts_exist(s)
     if not enforced:
@@ -114,10 +205,12 @@ def database_has_accounts(url: str) -> bool:
                 conn.close()
         except sqlite3.Error:
             return False
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = create_engine(url)
+    from qjgb_desktop.store.engine import make_engine
+
+    engine = make_engine(url)
     try:
         with engine.connect() as conn:
             return conn.execute(text("SELECT 1 FROM user_account LIMIT 1")).first() is not None

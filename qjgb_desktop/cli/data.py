@@ -4,6 +4,7 @@ writing through a service, so a 管理员's login is checked here when the datab
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -94,8 +95,13 @@ def _migrate_to(args) -> int:
         if done == total or done == 1:
             print(f"  {what}：{done}/{total}", file=sys.stderr)
 
+    from qjgb_desktop.store import credentials
+
+    target = credentials.clean(args.db)  # a password in it is kept in memory, never printed
+    if credentials.password_for(target) is None and os.environ.get(cli_accounts.ENV_PASSWORD) is not None:
+        credentials.remember(target, os.environ[cli_accounts.ENV_PASSWORD])
     try:
-        migration = migrate_to(args.db, progress=progress)
+        migration = cli_accounts.with_server_password(target, lambda url: migrate_to(url, progress=progress))
     except Refused as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -115,8 +121,13 @@ def _migrate_to(args) -> int:
         print(f"警告：有 {len(result.contents_missing)} 个佐证文件在本机已缺失或损坏，未能迁移；"
               "请运行 qjgb verify 查看。", file=sys.stderr)
     print("核对完成：每张数据表的行数和内容、每个佐证文件的 SHA-256 均与本机一致。")
-    print(f"各台电脑改用服务器：在数据文件夹的 config.toml 中写入 database_url = \"{safe_url(migration.target)}\""
-          "（*** 处填实际密码；或设置环境变量 QJGB_DATABASE_URL）。本机的数据文件夹保持原样，可留作备份。")
+    if migration.converted:
+        print(f"本机的 {len(migration.converted)} 个账户（{'、'.join(migration.converted)}）已成为服务器上的登录，密码须重新设置："
+              "数据库管理员用 qjgb --db 所有者地址 user passwd 管理员账户名 设置管理员的新密码，再由管理员为其他账户设置；"
+              "各账户第一次登录时须改成自己的密码。")
+    print(f"各台电脑改用服务器：在数据文件夹的 config.toml 中写入 database_url = "
+          f"\"{credentials.account_url(migration.target)}\"（只写服务器和数据库，不写登录名和密码；每人用自己的账户登录，"
+          "账户由管理员用 qjgb user add 建立）。本机的数据文件夹保持原样，可留作备份。")
     return EXIT_OK
 
 
@@ -124,7 +135,12 @@ def _require_at_entry(args, action: str) -> None:
     """backup and restore copy whole databases instead of writing through a service, so their rule
     (services/accounts/access.py) is checked here. The database is only read for it, never created or migrated; one
     that cannot be read (damaged: what a restore is for) has no accounts to ask."""
-    if not cli_accounts.database_has_accounts(paths.database_url()):
+    from qjgb_desktop.store import credentials
+
+    server = credentials.is_server(paths.database_url())
+    if server:
+        cli_accounts.login_url(args)
+    elif not cli_accounts.database_has_accounts(paths.database_url()):
         return
     from qjgb_desktop.services.accounts.access import require
     from qjgb_desktop.store.engine import make_engine, make_sessionmaker
@@ -132,8 +148,13 @@ def _require_at_entry(args, action: str) -> None:
     engine = make_engine(paths.database_url())
     try:
         sessions = make_sessionmaker(engine)
+        if server:  # the login is checked by connecting
+            cli_accounts.with_server_password(paths.database_url(), lambda _url: engine.connect().close())
         account = cli_accounts.login_for_command(args, sessions)
         if account is not None:
+            if server and action == "restore":
+                raise Failure(f"服务器上的恢复会替换全部数据（包括账户和留痕），须由数据库管理员用数据库所有者的登录进行；"
+                              f"账户“{account.name}”不能恢复。")
             with sessions() as s:
                 require(s, account.name, action)
     finally:

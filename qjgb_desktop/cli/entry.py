@@ -93,6 +93,8 @@ def main(argv: list[str] | None = None) -> int:
             raise  # a bug: the traceback is for support
         print(f"错误：{message}", file=sys.stderr)
         return EXIT_FAIL
+    finally:
+        paths.set_database_url(None)  # a command's server login ends with it
 
 
 def _newest_backup_hint() -> str:
@@ -157,19 +159,22 @@ def _main(argv: list[str] | None) -> int:
 def _open(args):
     """The database, opened (created, migrated, seeded) for a command; when it has accounts, the command's account
     is logged in here, once, before anything is read or written (cli_accounts.login_for_command)."""
+    from qjgb_desktop.services.accounts.accounts import LoginFailed
     from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.store import credentials
     from qjgb_desktop.store.schema import SchemaError
 
+    url = cli_accounts.login_url(args)
     try:
-        db = open_database()
-    except SchemaError as exc:
+        db = cli_accounts.with_server_password(url, open_database)
+    except (SchemaError, LoginFailed, paths.ConfigError) as exc:
         raise Failure(str(exc)) from exc
     except Exception as exc:
         from qjgb_desktop.errors import explain
 
         message = explain(exc)
         if message is not None:
-            raise Failure(f"无法打开数据库 {paths.database_url()}：{message}") from exc
+            raise Failure(f"无法打开数据库 {credentials.safe(url)}：{message}") from exc
         raise
     from qjgb_desktop.services.safety.database import sweep_leftovers
 

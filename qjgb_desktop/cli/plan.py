@@ -36,12 +36,21 @@ def _init(open_db) -> int:
             from qjgb_desktop.services.plan.query import plan_tree
 
             tree = plan_tree(session)
+        summary = []
+        if db.sessions.server:
+            from qjgb_desktop.services.accounts.server import setup_summary
+
+            with db.sessions() as session:
+                summary = setup_summary(session)
     finally:
         db.close()
     print(f"数据文件夹：{paths.data_dir()}")
     print(f"数据库：{db.url}")
-    schema = {"current": "已是最新", "created": "已创建"}.get(db.schema_action, db.schema_action)
+    schema = {"current": "已是最新", "created": "已创建", "secured": "已设置服务器权限"}.get(db.schema_action,
+                                                                                   db.schema_action)
     print(f"数据库结构：{schema}")
+    if summary:
+        print("\n".join(summary))
     n_measures = sum(len(a.measures) for a in tree.actions)
     print(f"计划：{tree.title}（{tree.status}）{'已载入' if db.seeded else '已存在，未改动'}，"
           f"{len(tree.actions)} 项任务、{n_measures} 项措施、"

@@ -45,7 +45,17 @@ def make_engine(url: str) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    from qjgb_desktop.store import credentials
+
+    bare = credentials.clean(url)  # the engine's URL never holds the password; the driver gets it at each connect
+    engine = create_engine(bare, pool_pre_ping=True)
+
+    def password(_dialect, _record, _cargs, cparams) -> None:
+        given = credentials.password_for(bare)
+        if given is not None:
+            cparams["password"] = given
+    event.listen(engine, "do_connect", password)
+    return engine
 
 
 def engine_file(engine: Engine) -> Path | None:

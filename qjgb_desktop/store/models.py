@@ -434,10 +434,27 @@ class UserAccount(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)  # server: the server keeps it
     role: Mapped[str] = mapped_column(String(16))
     departments: Mapped[list] = mapped_column(JSON, default=list)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     created_by: Mapped[str] = mapped_column(String(100))
     password_changed_at: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class RowAudit(Base):
+    """Server mode: every row a login (not the DBA) inserted, changed or deleted, written by a trigger with the
+    login's name (store/server_security.py); nobody but the owner may change it. Empty on a single PC."""
+
+    __tablename__ = "row_audit"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    login: Mapped[str] = mapped_column(String(100))
+    tbl: Mapped[str] = mapped_column(String(64))
+    op: Mapped[str] = mapped_column(String(8))
+    row_key: Mapped[str | None] = mapped_column(Text, nullable=True)
+    before: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict | None] = mapped_column(JSON, nullable=True)

@@ -25,11 +25,19 @@ class SchemaError(UserError, RuntimeError):
 
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
-        try:
-            row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-        except Exception:  # no such table: a new or foreign database
-            conn.rollback()
+        return _revision_on(conn)
+
+
+def _revision_on(conn) -> str | None:
+    if conn.dialect.name == "postgresql":  # asked without an error, which would end a surrounding transaction
+        if conn.scalar(text("SELECT to_regclass('public.alembic_version')")) is None:
             return None
+        return conn.scalar(text("SELECT version_num FROM alembic_version"))
+    try:
+        row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+    except Exception:  # no such table: a new or foreign database
+        conn.rollback()
+        return None
     return row[0] if row else None
 
 
@@ -39,8 +47,9 @@ def alembic_config(engine: Engine | None = None):
     cfg = Config()
     cfg.set_main_option("script_location", str(resource_path("db")))
     if engine is not None:
-        # configparser reads % as interpolation: a path with Chinese characters is percent-encoded in the URL
-        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False).replace("%", "%%"))
+        # configparser reads % as interpolation: a path with Chinese characters is percent-encoded in the URL.
+        # Never the password: the program hands Alembic its connection, this is only for Alembic's own messages.
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=True).replace("%", "%%"))
     return cfg
 
 
@@ -50,6 +59,8 @@ def ensure_schema(engine: Engine) -> str:
     Creating or migrating holds the data folder's write lock for the whole run (store/locks.py), so no write and
     no restore of another process or thread can come between the backup, the migration and its check; the
     revision is read again inside the lock, since another process may have done the work meanwhile."""
+    if engine.dialect.name == "postgresql":
+        return _ensure_server_schema(engine)
     rev = current_revision(engine)
     if rev == HEAD:
         return "current"
@@ -76,6 +87,54 @@ def ensure_schema(engine: Engine) -> str:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
     return "created" if rev is None else f"migrated from {rev}"
+
+
+# The advisory lock every creation or migration of a server database takes, for its whole transaction: two PCs (or
+# two `migrate-to`) at once get one result, the second finding the work done.
+SCHEMA_LOCK_KEY = 0x716A_6773  # "qjgs"
+
+
+def _server_current(conn) -> tuple[str | None, bool]:
+    from qjgb_desktop.store import server_security
+
+    rev = _revision_on(conn)
+    return rev, rev == HEAD and server_security.installed_version(conn) == server_security.VERSION
+
+
+def _ensure_server_schema(engine: Engine) -> str:
+    """A server database: the schema at head and its security (store/server_security.py) installed. Only the DBA
+    (the owner's login) creates or migrates it, holding the schema advisory lock; an account finds it ready or is
+    told to ask the DBA."""
+    from qjgb_desktop.store import server_security
+
+    with engine.connect() as conn:
+        rev, ready = _server_current(conn)
+    if ready:
+        return "current"
+    _refuse_unknown(engine, rev)
+    with engine.begin() as conn:
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": SCHEMA_LOCK_KEY})
+        rev, ready = _server_current(conn)  # another PC may have done it while this one waited
+        if ready:
+            return "current"
+        why = server_security.may_install(conn) if server_security.session_is_owner(conn) else "当前登录是一个账户"
+        if why is not None:
+            login = conn.scalar(text("SELECT session_user"))
+            state = "尚未初始化" if rev is None else f"需要升级（{rev} → {HEAD}）"
+            raise SchemaError(f"服务器上的数据库{state}，须由数据库管理员完成：{why}（当前登录：{login}）。"
+                              "请数据库管理员用数据库所有者的登录运行 qjgb --db postgresql+psycopg://所有者@服务器/数据库 init"
+                              "（步骤见 README“服务器模式”）。")
+        roles = server_security.prepare(conn)
+        from alembic import command
+
+        cfg = alembic_config(engine)
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        server_security.install(conn, roles)
+        conn.execute(text("RESET ROLE"))
+    if rev is None:
+        return "created"
+    return f"migrated from {rev}" if rev != HEAD else "secured"
 
 
 def _refuse_unknown(engine: Engine, rev: str | None) -> None:

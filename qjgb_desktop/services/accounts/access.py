@@ -19,6 +19,11 @@ services receive is the logged-in account's name — and `require` refuses what 
 
 The services call `require(session, actor, action, …)` at the start of each write, so the window and the command
 line obey the same rules. A refusal is AccessDenied, a UserError: every entry point tells it in Chinese.
+
+On a server these checks only say it first: the database enforces the same table with its own roles, privileges and
+row-level security (store/server_security.py), and who acts is the login, never the `actor` a caller passes in
+(services/accounts/server.py). On one PC's SQLite file accounts keep honest people apart but are no security
+boundary: the file is on the PC.
 """
 
 from __future__ import annotations
@@ -119,7 +124,10 @@ _EXIST, _BY_NAME, _COVER = "qjgb.accounts_exist", "qjgb.accounts", "qjgb.access_
 
 
 def accounts_exist(session: Session) -> bool:
-    """Whether accounts are enforced: at least one account, enabled or not, is in the database."""
+    """Whether accounts are enforced: at least one account, enabled or not, is in the database. On a server: for
+    every login but the DBA's (the login itself is the account)."""
+    if on_server(session):
+        return not identity(session).owner
     if _EXIST not in session.info:
         from qjgb_desktop.store.models import UserAccount
 
@@ -142,6 +150,7 @@ def forget(session: Session) -> None:
     """After a change to the accounts: the next check reads them again."""
     session.info.pop(_EXIST, None)
     session.info.pop(_BY_NAME, None)
+    forget_identity(session)
 
 
 @contextmanager
@@ -173,8 +182,12 @@ def require(session: Session, actor: str, action: str, target_id: int | None = N
     if not accounts_exist(session):
         return None
     what = label(action)
-    name = clean_text(actor, multiline=False).strip()
-    account = find_account(session, name)
+    if on_server(session):  # the login is who acts, whatever name the caller passed
+        ident = identity(session)
+        name, account = ident.login, ident.account
+    else:
+        name = clean_text(actor, multiline=False).strip()
+        account = find_account(session, name)
     if account is None:
         if not name:
             raise AccessDenied(f"尚未登录，不能{what}。请先用自己的账户登录。")
@@ -217,3 +230,39 @@ def _check_departments(session: Session, account: AccountView, what: str, target
         if dept not in mine:
             raise AccessDenied(f"{who}不能以“{dept}”的名义{what}，只能以本账户的部门"
                                f"（{'、'.join(account.departments) or '无'}）{what}。")
+
+
+# -- server mode: the login is who acts ------------------------------------------------------------------------
+
+_IDENTITY = "qjgb.server_identity"
+
+
+@dataclass(frozen=True)
+class Identity:
+    login: str
+    owner: bool  # the DBA: may do everything, works account-free
+    account: object | None  # access.AccountView of the login, None for the DBA or a login that is no account
+
+
+def on_server(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def identity(session: Session) -> Identity:
+    if _IDENTITY not in session.info:
+        from sqlalchemy import text
+
+        from qjgb_desktop.store.models import UserAccount
+
+        if session.scalar(text("SELECT to_regprocedure('public.qjgb_is_owner()')")) is None:
+            login = session.scalar(text("SELECT session_user"))  # not set up yet: only the DBA gets this far
+            session.info[_IDENTITY] = Identity(login, True, None)
+            return session.info[_IDENTITY]
+        login, owner = session.execute(text("SELECT session_user, public.qjgb_is_owner()")).one()
+        row = session.scalars(select(UserAccount).where(UserAccount.name == login)).first()
+        session.info[_IDENTITY] = Identity(login, bool(owner), account_view(row) if row is not None else None)
+    return session.info[_IDENTITY]
+
+
+def forget_identity(session: Session) -> None:
+    session.info.pop(_IDENTITY, None)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.services.accounts import access
+from qjgb_desktop.services.accounts import access, server
 from qjgb_desktop.services.accounts.access import ADMIN, CLERK, ROLES, AccountView, account_view
 from qjgb_desktop.store.models import AuditEvent, Department, UserAccount
 
@@ -111,7 +111,9 @@ def add_account(session: Session, actor: str, name: str, password: str, role: st
     """A new account. The first one may be created by anyone and must be a 管理员; after that only a 管理员 adds
     accounts (access.require: with no account yet it allows everything)."""
     actor = clean_text(actor, multiline=False).strip()
-    first = not access.accounts_exist(session)
+    on_server = server.on_server(session)
+    first = (session.scalar(select(UserAccount.id).limit(1)) is None if on_server
+             else not access.accounts_exist(session))
     access.require(session, actor, "account.manage")
     name = _clean_name(name)
     if name.lower() in RESERVED_NAMES:
@@ -124,6 +126,12 @@ def add_account(session: Session, actor: str, name: str, password: str, role: st
     _check_password(password)
     if session.scalar(select(UserAccount.id).where(UserAccount.name == name)) is not None:
         raise AccountError(f"账户“{name}”已存在（账户不删除；已停用的账户可重新启用）")
+    if on_server:  # a login role of the account's name, made by the server's own function
+        if len(name.encode("utf-8")) > 63:
+            raise AccountError("服务器模式的账户名最多 63 个字节（约 21 个汉字）")
+        server.add(session, name, password, role, depts, AccountError)
+        access.forget(session)
+        return account_view(_row(session, name))
     now = datetime.now()
     row = UserAccount(name=name, password_hash=hasher().hash(password), role=role, departments=depts,
                       disabled=False, created_at=now, created_by=actor or name, password_changed_at=now)
@@ -144,6 +152,13 @@ def change_password(session: Session, actor: str, name: str, new_password: str) 
     """An account changes its own password; a 管理员 may set anyone's."""
     actor = clean_text(actor, multiline=False).strip()
     row = _row(session, name)
+    if server.on_server(session):
+        own = server.identity(session).login == row.name
+        access.require(session, actor, "account.password.own" if own else "account.manage")
+        _check_password(new_password)
+        server.set_password(session, row.name, new_password, AccountError)
+        access.forget(session)
+        return account_view(_row(session, row.name))
     own = access.accounts_exist(session) and actor == row.name
     access.require(session, actor, "account.password.own" if own else "account.manage")
     _check_password(new_password)
@@ -160,7 +175,12 @@ def change_own_password(session: Session, name: str, current_password: str, new_
     """The logged-in account changes its own password, proving it knows the current one (a PC left unlocked must
     not let a passer-by lock its owner out). A wrong current password changes nothing."""
     try:
-        account = authenticate(session, name, current_password, rehash=False)
+        if server.on_server(session):
+            if not server.check_password(session, name, current_password):
+                raise LoginFailed(WRONG_LOGIN)
+            account = account_view(_row(session, name))
+        else:
+            account = authenticate(session, name, current_password, rehash=False)
     except LoginFailed:
         raise AccountError("当前密码不正确，密码未修改") from None
     if new_password == current_password:
@@ -187,6 +207,10 @@ def update_account(session: Session, actor: str, name: str, role: str | None = N
     before = _public(row)
     if new_role == row.role and depts == list(row.departments or []):
         raise AccountError(f"账户“{row.name}”的角色和部门没有变化")
+    if server.on_server(session):
+        server.update(session, row.name, new_role, depts, clean_text(reason).strip(), AccountError)
+        access.forget(session)
+        return account_view(_row(session, row.name))
     row.role, row.departments = new_role, depts
     _audit(session, actor, "account.update", row, before, _public(row), clean_text(reason).strip())
     session.flush()
@@ -209,6 +233,10 @@ def set_disabled(session: Session, actor: str, name: str, disabled: bool, reason
         raise AccountError(f"账户“{row.name}”已经{'停用' if disabled else '启用'}")
     if disabled and row.role == ADMIN and _enabled_admins(session) <= 1:
         raise AccountError(f"“{row.name}”是唯一启用的管理员账户，不能停用；请先添加另一个管理员账户")
+    if server.on_server(session):
+        server.set_disabled(session, row.name, disabled, reason, AccountError)
+        access.forget(session)
+        return account_view(_row(session, row.name))
     before = _public(row)
     row.disabled = disabled
     _audit(session, actor, "account.disable" if disabled else "account.enable", row, before, _public(row), reason)

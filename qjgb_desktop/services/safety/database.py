@@ -40,7 +40,9 @@ def open_database(url: str | None = None, seed: bool = True) -> Database:
 
     Raises store.schema.SchemaError for a database this program must not touch.
     """
-    url = url or paths.database_url()
+    from qjgb_desktop.store import credentials
+
+    url = credentials.clean(url or paths.database_url())  # a server's password is kept aside, never in db.url
     db_file = paths.sqlite_path(url)
     if db_file is not None:
         refuse_unusable_file(db_file)

@@ -110,6 +110,7 @@ class Migration:
     source: str
     target: str
     result: CopyResult
+    converted: list[str] = field(default_factory=list)  # this PC's accounts, now server logins awaiting a password
 
 
 def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
@@ -134,6 +135,7 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
         raise Refused(f"本机没有数据库文件（{db_file}），没有可迁移的数据。")
     source = open_database(source_url, seed=False)
     engine = None
+    converted: list[str] = []
     try:
         with source.sessions.write_lock(purpose="迁移到服务器"):  # no write on this PC until the copy is proven
             with source.sessions() as s:
@@ -149,6 +151,9 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
                     check_empty(tconn)  # again under the server's write lock: another PC may have begun meanwhile
                     result = copy_database(source.engine, tconn, evidence_store(), DatabaseBlobStore(engine),
                                            progress, purpose="迁移")
+                    from qjgb_desktop.store.server_security import convert_accounts
+
+                    converted = convert_accounts(tconn)  # this PC's accounts become the server's logins
                     tconn.execute(text(f"NOTIFY {CHANGE_CHANNEL}"))
                     tconn.commit()
             except OperationalError as exc:
@@ -158,4 +163,4 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
         source.close()
         if engine is not None:
             engine.dispose()
-    return Migration(source_url, target_url, result)
+    return Migration(source_url, target_url, result, converted)

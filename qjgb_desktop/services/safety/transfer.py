@@ -55,13 +55,10 @@ def data_tables() -> list[Table]:
 
 
 def safe_url(url: str) -> str:
-    """A database URL fit to print: the password hidden."""
-    try:
-        from sqlalchemy.engine import make_url
+    """A database URL fit to print: the password left out."""
+    from qjgb_desktop.store.credentials import safe
 
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # noqa: BLE001 - not a URL at all: only what follows an @ (never a password)
-        return url.rsplit("@", 1)[-1]
+    return safe(url)
 
 
 def is_server(bind) -> bool:

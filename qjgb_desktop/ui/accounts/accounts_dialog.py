@@ -81,10 +81,7 @@ class AccountsModel(QAbstractTableModel):
 
 
 def _password_field(name: str, placeholder: str) -> QLineEdit:
-    edit = QLineEdit(objectName=name)
-    edit.setEchoMode(QLineEdit.EchoMode.Password)
-    edit.setPlaceholderText(placeholder)
-    edit.setMaxLength(1024)
+    edit = QLineEdit(objectName=name, echoMode=QLineEdit.EchoMode.Password, placeholderText=placeholder, maxLength=1024)
     return edit
 
 
@@ -346,6 +343,10 @@ class AccountsDialog(QDialog):
         else:
             self.intro.setText(f"共 {len(items)} 个账户（{sum(not a.disabled for a in items)} 个启用）。"
                                "账户不删除，只停用：记录中的姓名始终保留。双击一行修改角色与部门。")
+        self.intro.setText(self.intro.text() + (
+            "\n服务器模式：账户是数据库服务器上的登录，密码和权限由服务器检查，任何电脑都无法绕过。"
+            if self.ctx.db.sessions.server else "\n注意：一台电脑上的账户用于区分使用者、记录是谁填报，但不是安全边界："
+            "数据文件就在这台电脑上，能接触这台电脑的人都能改它。需要强制的权限请使用服务器模式。"))
         for r in range(self.proxy.rowCount()):
             if self.proxy.index(r, 0).data(AccountRole).name == selected:
                 self.table.selectRow(r)
@@ -463,6 +464,8 @@ def switch_account(window):
 
         with window.ctx.db.sessions() as s:
             window.ctx.accounts_on = accounts_exist(s)
+    if window.ctx.db is not None and window.ctx.db.sessions.server and window.ctx.account is not None:
+        return QMessageBox.information(window, "切换账户", "服务器模式下，登录就是与服务器的连接：请退出程序，重新打开后用另一个账户登录。") and None
     if not window.ctx.accounts_on:
         QMessageBox.information(
             window, "切换账户", "本数据库没有登录账户，程序以无账户方式运行；当前用户可在“用户与预警设置”中修改。\n"

@@ -108,3 +108,95 @@ class LoginDialog(QDialog):
             window = self.parentWidget()
             if window is not None:
                 window.close()  # 退出: the program ends with its window, nobody logged in
+
+
+class ServerLoginDialog(QDialog):
+    """服务器模式 at start: the account and password are the connection's login, checked by the server itself, so the
+    database opens only after this dialog (`db` then holds it). A refused login is said; after each refusal the next
+    attempt waits a little longer (2, 4, 8 … up to 30 seconds), and the refusal is noted in the log (never the
+    password)."""
+
+    def __init__(self, url: str, settings=None, parent=None) -> None:
+        from qjgb_desktop.store import credentials
+
+        super().__init__(parent)
+        self.url, self.settings, self.db = url, settings, None
+        self.setObjectName("serverLoginDialog")
+        self.setWindowTitle("登录")
+        intro = QLabel(f"连接数据库服务器：{credentials.safe(url)}\n请用管理员为您建立的账户登录；每一次填报和修改"
+                       "都记在您的账户名下。", objectName="serverLoginIntro")
+        intro.setWordWrap(True)
+        self.name = QLineEdit(objectName="loginName")
+        self.name.setPlaceholderText("账户名")
+        self.name.setMaxLength(63)
+        self.name.setText(str(settings.value("login/last") or "") if settings is not None else "")
+        self.password = QLineEdit(objectName="loginPassword")
+        self.password.setEchoMode(QLineEdit.EchoMode.Password)
+        self.password.setPlaceholderText("密码")
+        self.errors = error_banner("loginErrors")
+        form = QFormLayout()
+        form.addRow("账户", self.name)
+        form.addRow("密码", self.password)
+        buttons = QDialogButtonBox()
+        self.login_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.login_button.setObjectName("loginButton")
+        self.login_button.setDefault(True)
+        quit_button = buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
+        quit_button.setAutoDefault(False)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.errors)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.resize(440, 200)
+        (self.password if self.name.text() else self.name).setFocus()
+        self.failures = 0
+
+    def _refuse(self, message: str, field: QLineEdit) -> None:
+        self.errors.setText(message)
+        self.errors.show()
+        field.setFocus()
+
+    def accept(self) -> None:
+        from PySide6.QtCore import QTimer
+        from PySide6.QtGui import QGuiApplication
+
+        from qjgb_desktop.errors import report
+        from qjgb_desktop.services.accounts.server import login_problem, record_failed_login
+        from qjgb_desktop.services.safety.database import open_database
+        from qjgb_desktop.store import credentials
+
+        name = self.name.text().strip()
+        if not name:
+            return self._refuse("请填写账户名", self.name)
+        if not self.password.text():
+            return self._refuse("请填写密码", self.password)
+        url = credentials.remember(credentials.with_user(self.url, name), self.password.text())
+        QGuiApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            self.db = open_database(url)
+        except Exception as exc:  # noqa: BLE001 - every refusal is told here; a bug goes on up
+            problem = login_problem(exc)
+            credentials.forget(url)
+            self.password.clear()
+            if problem is None:
+                message = report(exc)
+                if message is None:
+                    raise
+                return self._refuse(message, self.password)
+            record_failed_login(url, name, problem)
+            self.failures += 1
+            wait_s = min(2 ** self.failures, 30)
+            self.login_button.setEnabled(False)
+            QTimer.singleShot(wait_s * 1000, self, lambda: self.login_button.setEnabled(True))
+            said = {"wrong": "账户或密码不正确。", "disabled": f"账户“{name}”已停用，不能登录。如需使用，请与管理员联系。",
+                    "no access": f"“{name}”不是本数据库的账户。"}.get(problem, "账户或密码不正确。")
+            return self._refuse(f"{said}请 {wait_s} 秒后再试。", self.password)
+        finally:
+            QGuiApplication.restoreOverrideCursor()
+        if self.settings is not None:
+            self.settings.setValue("login/last", name)
+        self.password.clear()
+        super().accept()

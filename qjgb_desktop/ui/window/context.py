@@ -9,7 +9,7 @@ import os
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QObject, QSettings, Signal
+from PySide6.QtCore import QObject, QSettings, Qt, Signal
 
 from qjgb_desktop.ui.window.workers import Workers
 
@@ -101,6 +101,8 @@ class AppContext(QObject):
             return
         from qjgb_desktop.services.accounts.access import accounts_exist
 
+        if self.db.sessions.server and self._server_login():
+            return
         with self.db.sessions() as session:
             self.accounts_on = accounts_exist(session)
         if not self.accounts_on:
@@ -110,6 +112,37 @@ class AppContext(QObject):
             self.user, self.user_known = "", False
             self.user_changed.emit()
         self.ask_login()
+
+    def _server_login(self) -> bool:
+        """On a server the connection's login is who works (logged in before the database opened): True when it is an
+        account. One whose password a 管理员 set changes it now, or the window closes."""
+        from qjgb_desktop.services.accounts.server import identity, must_change_password
+
+        with self.db.sessions() as session:
+            ident = identity(session)
+            change = ident.account is not None and must_change_password(session, ident.login)
+        if ident.account is None:
+            return False
+        self.log_in(ident.account)
+        if change:
+            from PySide6.QtWidgets import QDialog, QLabel, QWidget
+
+            from qjgb_desktop.ui.accounts.accounts_dialog import PasswordDialog
+
+            parent = self.parent() if isinstance(self.parent(), QWidget) else None
+            dialog = PasswordDialog(self, ident.login, own=True, parent=parent)
+            note = QLabel("您的密码是管理员设置的，请先改成只有您知道的密码。", objectName="passwordMustChange")
+            note.setWordWrap(True)
+            dialog.layout().insertWidget(0, note)
+            dialog.setWindowModality(Qt.WindowModality.WindowModal)
+
+            def finished(result: int) -> None:
+                if result != QDialog.DialogCode.Accepted and parent is not None:
+                    parent.close()
+            dialog.finished.connect(finished)
+            dialog.open()
+            self.password_dialog = dialog
+        return True
 
     def _accounts_may_have_appeared(self) -> None:
         """Something was written (here, or by another PC or window). If it was the database's first account, this

@@ -70,8 +70,11 @@ class ServerChangeWatcher(QObject):
 
         self._mark = process_mark()
         self._own_pending = 0
-        u = make_url(url).set(drivername="postgresql")
-        self._dsn = u.render_as_string(hide_password=False)
+        from qjgb_desktop.store import credentials
+
+        u = make_url(credentials.clean(url)).set(drivername="postgresql")
+        self._dsn = u.render_as_string(hide_password=False)  # no password: given apart at each connect
+        self._password = credentials.password_for(url)
         self._channel = CHANGE_CHANNEL
         self._stop = threading.Event()
         self.timer = QTimer(self, singleShot=True, interval=settle_ms)
@@ -87,7 +90,8 @@ class ServerChangeWatcher(QObject):
 
         while not self._stop.is_set():
             try:
-                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5) as conn:
+                extra = {"password": self._password} if self._password is not None else {}
+                with psycopg.connect(self._dsn, autocommit=True, connect_timeout=5, **extra) as conn:
                     conn.execute(f"LISTEN {self._channel}")
                     self._ready.set()
                     while not self._stop.is_set():
