@@ -51,7 +51,8 @@ def cli(data_dir, capsys, backend, request):
 # `db` is parametrised for every test that asks for it, except window tests (pytest.mark.gui) and the modules below,
 # whose subject is the SQLite file itself (its backups, locks, kills, damaged files, office round trips).
 BACKENDS = ("sqlite", "postgresql")
-SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collection", "test_restore_safety"}
+SQLITE_ONLY_MODULES = {"test_hygiene", "test_office_interop", "test_excel_collection", "test_restore_safety",
+                       "test_accounts"}  # a server's accounts: tests/services/accounts/test_server_security.py
 
 
 def pytest_generate_tests(metafunc):

@@ -28,8 +28,15 @@ def test_every_way_of_naming_the_server(data_dir, pg_cluster, monkeypatch):
     listed = run(data_dir, "progress", "list", "--json", env={"QJGB_DATABASE_URL": url})
     assert [x["done"] for x in json.loads(listed.stdout)] == ["服务器上的报告"]
     data_dir.mkdir(parents=True, exist_ok=True)
-    (data_dir / "config.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")
-    status = run(data_dir, "status", "--json", "--today", "2026-03-02")
+    from sqlalchemy.engine import make_url
+
+    with_password = make_url(url)
+    (data_dir / "config.toml").write_text(f'database_url = "{url}"\n', encoding="utf-8")  # a password on every PC
+    refused = run(data_dir, "status", "--json")
+    assert refused.returncode == 1 and "含有密码" in refused.stderr and with_password.password not in refused.stderr
+    bare = with_password._replace(password=None).render_as_string(hide_password=False)
+    (data_dir / "config.toml").write_text(f'database_url = "{bare}"\n', encoding="utf-8")
+    status = run(data_dir, "status", "--json", "--today", "2026-03-02", env={"QJGB_PASSWORD": with_password.password})
     assert status.returncode == 0, status.stderr
     target = next(t for t in json.loads(status.stdout)["targets"] if t["measure"] == 3 and t["year"] == 2026)
     assert target["percent"] == 40

@@ -97,3 +97,55 @@ def test_evidence_on_the_server_shows_its_thumbnail_and_saves_a_copy(server_wind
     out = tmp_path / "另存.png"
     monkeypatch.setattr(evidence_panel, "save_file_name", lambda *a, **k: str(out))
     assert panel.save_copy(item) == out and out.read_bytes() == photo.read_bytes()
+
+
+def test_each_person_logs_in_to_the_server_with_their_own_account(qtbot, data_dir, server_url, monkeypatch):
+    """A PC's config names only the server: the login dialog's account and password are the connection's login, a
+    wrong one is refused (and the next try waits), and a password the 管理员 set must be changed first."""
+    from sqlalchemy.engine import make_url
+
+    from qjgb_desktop.services.accounts import accounts
+    from qjgb_desktop.services.safety.database import open_database
+    from qjgb_desktop.ui.accounts.login_dialog import ServerLoginDialog
+
+    dba = open_database(server_url)
+    with dba.sessions.begin() as s:
+        accounts.add_account(s, "DBA", "管理员甲", "admin-pass-1", "管理员")
+        accounts.add_account(s, "DBA", "张敏", "clerk-pass-1", "部门填报员", ["区体育局"])
+    with dba.sessions.begin() as s:
+        accounts.change_password(s, "DBA", "张敏", "set-by-admin-2")
+    dba.close()
+    pc_url = make_url(server_url)._replace(username=None, password=None).render_as_string(hide_password=False)
+
+    dialog = ServerLoginDialog(pc_url)
+    qtbot.addWidget(dialog)
+    assert "qjgb_dba" not in dialog.findChild(type(dialog.errors), "serverLoginIntro").text()
+    dialog.name.setText("张敏")
+    dialog.password.setText("not-it-at-all")
+    dialog.accept()
+    assert dialog.db is None and "账户或密码不正确" in dialog.errors.text() and "秒后再试" in dialog.errors.text()
+    assert not dialog.login_button.isEnabled()
+    assert "张敏\twrong" in (data_dir / "logs" / "login-failures.log").read_text(encoding="utf-8")
+    dialog.password.setText("set-by-admin-2")
+    dialog.accept()
+    assert dialog.db is not None and dialog.result() == dialog.DialogCode.Accepted
+
+    win = open_window(qtbot, dialog.db, "")
+    try:
+        qtbot.waitUntil(lambda: win.ctx.account is not None, timeout=5000)
+        assert win.ctx.account.name == "张敏" and win.ctx.user == "张敏"
+        change = win.ctx.password_dialog
+        qtbot.waitUntil(change.isVisible, timeout=5000)
+        change.current.setText("set-by-admin-2")
+        change.new.setText("only-mine-345")
+        change.confirm.setText("only-mine-345")
+        change.accept()
+        assert not change.isVisible()
+        from qjgb_desktop.services.accounts.server import must_change_password
+
+        with win.ctx.db.sessions() as s:
+            assert not must_change_password(s, "张敏")
+    finally:
+        settle(win)
+        win.ctx.close()
+        win.ctx.db.close()
