@@ -26,7 +26,7 @@ def add_parsers(sub, common, parser_class) -> None:
     migrate = sub.add_parser("migrate-to", parents=[common],
                              help="把本机数据（数据库和全部佐证文件）复制到一个空的 PostgreSQL 服务器数据库，并逐表核对")
     migrate.add_argument("--db", required=True, metavar="URL",
-                         help="服务器数据库地址，如 postgresql+psycopg://用户:密码@服务器地址:5432/qjgb（须为空数据库）")
+                         help="服务器数据库地址，如 postgresql+psycopg://所有者@服务器地址:5432/qjgb（须为空数据库；密码在提示时输入，或用 QJGB_PASSWORD、PGPASSFILE）")
 
 
 

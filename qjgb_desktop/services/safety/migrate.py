@@ -128,7 +128,7 @@ def migrate_to(target_url: str, progress: Progress | None = None) -> Migration:
         raise Refused(f"当前使用的已经是数据库服务器（{safe_url(source_url)}）。migrate-to 用于把一台电脑上的数据文件夹"
                       "迁移到服务器；服务器之间请用 qjgb backup --full 和 qjgb restore。")
     if not target_url.startswith("postgresql"):
-        raise Refused(f"--db 应是 PostgreSQL 服务器数据库的地址，如 postgresql+psycopg://用户:密码@服务器地址/qjgb，"
+        raise Refused(f"--db 应是 PostgreSQL 服务器数据库的地址，如 postgresql+psycopg://所有者@服务器地址/qjgb（密码在提示时输入），"
                       f"收到的是 {safe_url(target_url)}。")
     db_file = paths.sqlite_path(source_url)
     if db_file is None or not db_file.is_file():
