@@ -8,6 +8,7 @@ SQLite file <data>/qjgb.sqlite3.
 from __future__ import annotations
 
 import os
+import re
 import sys
 import tomllib
 from pathlib import Path
@@ -44,6 +45,8 @@ def config() -> dict:
 
 
 _database_url_override: str | None = None
+# scheme://user:password@ — a URL that carries a password (store/credentials.py keeps passwords out of URLs)
+PASSWORD_IN_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@:]*):(?P<pw>[^/@]*)@")
 
 
 class ConfigError(ValueError):
@@ -65,9 +68,7 @@ def database_url() -> str:
         return url
     url = config().get("database_url")
     if url:
-        import re
-
-        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://[^/@:]*:[^/@]*@", str(url)):
+        if PASSWORD_IN_URL.match(str(url)):
             raise ConfigError(f"数据文件夹的 {CONFIG_FILENAME} 中的 database_url 含有密码。服务器模式下各台电脑只记服务器和"
                             "数据库（如 postgresql+psycopg://服务器地址/qjgb），每人用自己的账户和密码登录；"
                             f"请删除其中“:密码@”的部分（文件：{data_dir() / CONFIG_FILENAME}）。")

@@ -98,8 +98,8 @@ def login_url(args) -> str:
 def with_server_password(url: str, attempt):
     """attempt(url) on a server; a login the server refuses becomes LoginFailed (noted in the log, never with the
     password), and a password the server asks for but nobody gave is asked for once at a terminal."""
-    from qjgb_desktop.services.accounts.accounts import WRONG_LOGIN, LoginFailed
-    from qjgb_desktop.services.accounts.server import login_problem, record_failed_login
+    from qjgb_desktop.services.accounts.accounts import LoginFailed
+    from qjgb_desktop.services.accounts.server import login_problem, login_refusal, record_failed_login
     from qjgb_desktop.store import credentials
 
     if not credentials.is_server(url):
@@ -119,19 +119,17 @@ def with_server_password(url: str, attempt):
                 raise LoginFailed(f"服务器要求“{user}”的密码：请在终端中运行以输入密码，或（用于脚本）设置环境变量 "
                                   f"{ENV_PASSWORD}，或使用 PGPASSFILE 密码文件。未执行任何操作。") from None
             record_failed_login(url, user, problem)
-            if problem == "wrong":
-                raise LoginFailed(f"登录失败：{WRONG_LOGIN}未执行任何操作。") from None
-            if problem == "disabled":
-                raise LoginFailed(f"账户“{user}”已停用，不能登录。如需使用，请与管理员联系。未执行任何操作。") from None
-            raise LoginFailed(f"登录“{user}”无权使用该数据库（不是本数据库的账户）。未执行任何操作。") from None
+            refusal = login_refusal(problem, user)
+            raise LoginFailed(f"{'登录失败：' if problem == 'wrong' else ''}{refusal}未执行任何操作。") from None
     raise AssertionError("unreachable")
 
 
 def _server_login(args, sessions):
     """A command on a server, connected as its login: the DBA works account-free (the names given are recorded);
     any other login must be an account, and one whose password a 管理员 set must change it first."""
+    from qjgb_desktop.services.accounts.access import identity
     from qjgb_desktop.services.accounts.accounts import LoginFailed
-    from qjgb_desktop.services.accounts.server import identity, must_change_password
+    from qjgb_desktop.services.accounts.server import must_change_password
 
     with sessions() as s:
         ident = identity(s)

@@ -9,10 +9,9 @@ holds, prints or logs has no password in it; with none given, libpq looks in PGP
 
 from __future__ import annotations
 
-import re
+from qjgb_desktop.paths import PASSWORD_IN_URL
 
 _PASSWORDS: dict[str, str] = {}
-_PASSWORD_IN_URL = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*://)(?P<user>[^/@:]*):(?P<pw>[^/@]*)@")
 
 
 def is_server(url: str) -> bool:
@@ -64,7 +63,7 @@ def with_user(url: str, user: str) -> str:
 
 
 def has_password(url: str) -> bool:
-    return bool(url) and _PASSWORD_IN_URL.match(url) is not None
+    return bool(url) and PASSWORD_IN_URL.match(url) is not None
 
 
 def safe(url: str) -> str:
@@ -74,7 +73,7 @@ def safe(url: str) -> str:
     try:
         return _parse(url)._replace(password=None).render_as_string(hide_password=False)
     except Exception:  # noqa: BLE001 - a malformed URL is still printed, without what looks like a password
-        return _PASSWORD_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}@", url)
+        return PASSWORD_IN_URL.sub(lambda m: f"{m['scheme']}{m['user']}@", url)
 
 
 def account_url(url: str) -> str:

@@ -4,7 +4,7 @@ functions through which alone accounts are created, changed and disabled. `sql(r
 
 from __future__ import annotations
 
-VERSION = 1
+VERSION = 2
 
 
 def sql(r) -> str:
@@ -162,18 +162,44 @@ BEGIN
     END IF;
 END $$;
 
+-- An account's row (locked for the change at hand), or the refusal that there is none.
+CREATE OR REPLACE FUNCTION public.qjgb_account_row(account text) RETURNS public.user_account
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+DECLARE
+    acc public.user_account;
+BEGIN
+    SELECT * INTO acc FROM public.user_account WHERE name = account FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION '没有名为“%”的账户', account USING ERRCODE = '22023';
+    END IF;
+    RETURN acc;
+END $$;
+
+-- What the audit says of an account: never a password.
+CREATE OR REPLACE FUNCTION public.qjgb_account_json(acc public.user_account) RETURNS jsonb LANGUAGE sql IMMUTABLE
+AS $$ SELECT jsonb_build_object('name', (acc).name, 'role', (acc).role, 'departments', (acc).departments,
+                                'disabled', (acc).disabled) $$;
+
+-- The last enabled 管理员 stays one: `what` is the change refused (停用, 改为督导 …).
+CREATE OR REPLACE FUNCTION public.qjgb_keep_last_admin(acc public.user_account, what text) RETURNS void
+LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+AS $$
+BEGIN
+    IF acc.role = '管理员' AND NOT acc.disabled AND (SELECT count(*) FROM public.user_account u
+            WHERE u.role = '管理员' AND NOT u.disabled) <= 1 THEN
+        RAISE EXCEPTION '“%”是唯一启用的管理员账户，不能%', acc.name, what USING ERRCODE = '22023';
+    END IF;
+END $$;
+
 -- The login role of an account follows its row: exactly one group, LOGIN unless disabled.
 CREATE OR REPLACE FUNCTION public.qjgb_sync_role(account text) RETURNS void
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$
 DECLARE
-    acc public.user_account;
+    acc public.user_account := public.qjgb_account_row(account);
     g text;
 BEGIN
-    SELECT * INTO acc FROM public.user_account WHERE name = account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '没有名为“%”的账户', account USING ERRCODE = '22023';
-    END IF;
     IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = account AND (rolsuper OR pg_has_role(rolname, '@OWNER@', 'MEMBER')))
     THEN
         RAISE EXCEPTION '“%”是数据库管理员的登录角色，不能作为账户', account USING ERRCODE = '42501';
@@ -194,8 +220,7 @@ CREATE OR REPLACE FUNCTION public.qjgb_audit_account(action text, acc public.use
 LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, public
 AS $$ INSERT INTO public.audit_event (at, actor, action, entity, entity_id, before, after, reason)
       VALUES (localtimestamp, session_user, action, 'user_account', (acc).id, CAST(before AS json),
-              json_build_object('name', (acc).name, 'role', (acc).role, 'departments', (acc).departments,
-                                'disabled', (acc).disabled), COALESCE(reason, '')) $$;
+              CAST(public.qjgb_account_json(acc) AS json), COALESCE(reason, '')) $$;
 
 CREATE OR REPLACE FUNCTION public.qjgb_account_add(account text, verifier text, role text, departments json)
 RETURNS integer LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public
@@ -238,10 +263,7 @@ BEGIN
         PERFORM public.qjgb_require_admin();
     END IF;
     PERFORM public.qjgb_check_verifier(verifier);
-    SELECT * INTO acc FROM public.user_account WHERE name = account;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '没有名为“%”的账户', account USING ERRCODE = '22023';
-    END IF;
+    acc := public.qjgb_account_row(account);
     PERFORM public.qjgb_sync_role(account);
     EXECUTE format('ALTER ROLE %I PASSWORD %L', account, verifier);
     UPDATE public.user_account SET password_changed_at = localtimestamp, must_change_password = NOT own
@@ -260,16 +282,11 @@ DECLARE
 BEGIN
     PERFORM public.qjgb_require_admin();
     PERFORM public.qjgb_check_departments(role, departments);
-    SELECT * INTO acc FROM public.user_account WHERE name = account FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '没有名为“%”的账户', account USING ERRCODE = '22023';
+    acc := public.qjgb_account_row(account);
+    IF role <> '管理员' THEN
+        PERFORM public.qjgb_keep_last_admin(acc, '改为' || role);
     END IF;
-    IF acc.role = '管理员' AND role <> '管理员' AND NOT acc.disabled AND (SELECT count(*) FROM public.user_account
-            WHERE user_account.role = '管理员' AND NOT disabled) <= 1 THEN
-        RAISE EXCEPTION '“%”是唯一启用的管理员账户，不能改为%', account, role USING ERRCODE = '22023';
-    END IF;
-    before := jsonb_build_object('name', acc.name, 'role', acc.role, 'departments', acc.departments,
-                                 'disabled', acc.disabled);
+    before := public.qjgb_account_json(acc);
     UPDATE public.user_account SET role = qjgb_account_update.role,
                                    departments = COALESCE(qjgb_account_update.departments, '[]'::json)
      WHERE id = acc.id RETURNING * INTO acc;
@@ -285,16 +302,11 @@ DECLARE
     before jsonb;
 BEGIN
     PERFORM public.qjgb_require_admin();
-    SELECT * INTO acc FROM public.user_account WHERE name = account FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION '没有名为“%”的账户', account USING ERRCODE = '22023';
+    acc := public.qjgb_account_row(account);
+    IF disable THEN
+        PERFORM public.qjgb_keep_last_admin(acc, '停用');
     END IF;
-    IF disable AND acc.role = '管理员' AND NOT acc.disabled AND (SELECT count(*) FROM public.user_account
-            WHERE role = '管理员' AND NOT disabled) <= 1 THEN
-        RAISE EXCEPTION '“%”是唯一启用的管理员账户，不能停用', account USING ERRCODE = '22023';
-    END IF;
-    before := jsonb_build_object('name', acc.name, 'role', acc.role, 'departments', acc.departments,
-                                 'disabled', acc.disabled);
+    before := public.qjgb_account_json(acc);
     UPDATE public.user_account SET disabled = disable WHERE id = acc.id RETURNING * INTO acc;
     PERFORM public.qjgb_sync_role(account);
     PERFORM public.qjgb_audit_account(CASE WHEN disable THEN 'account.disable' ELSE 'account.enable' END,

@@ -56,7 +56,8 @@ AUTHORS = {
     "audit_event": ("actor", False),
 }
 INTERNAL_FUNCTIONS = ("qjgb_sync_role(text)", "qjgb_audit_account(text, public.user_account, jsonb, text)",
-                      "qjgb_check_departments(text, json)")
+                      "qjgb_check_departments(text, json)", "qjgb_account_row(text)",
+                      "qjgb_keep_last_admin(public.user_account, text)")
 NOT_ROW_AUDITED = {"audit_event", "row_audit", "blob_chunk", "alembic_version"}
 
 

@@ -41,6 +41,7 @@ from qjgb_desktop.errors import UserError
 
 ADMIN, SUPERVISOR, CLERK, READER = "管理员", "督导", "部门填报员", "只读"
 ROLES = (ADMIN, SUPERVISOR, CLERK, READER)
+WRONG_LOGIN = "账户或密码不正确。"  # the same for an unknown name and a wrong password
 
 _EVERYONE = frozenset(ROLES)
 _ADMIN = frozenset({ADMIN})

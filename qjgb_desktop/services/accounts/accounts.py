@@ -17,14 +17,13 @@ from sqlalchemy.orm import Session
 from qjgb_desktop.domain.validation import clean_text
 from qjgb_desktop.errors import UserError
 from qjgb_desktop.services.accounts import access, server
-from qjgb_desktop.services.accounts.access import ADMIN, CLERK, ROLES, AccountView, account_view
+from qjgb_desktop.services.accounts.access import ADMIN, CLERK, ROLES, WRONG_LOGIN, AccountView, account_view
 from qjgb_desktop.store.models import AuditEvent, Department, UserAccount
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
 MAX_NAME = 100
 RESERVED_NAMES = {"system"}  # the built-in plan's loader in the audit log
-WRONG_LOGIN = "账户或密码不正确。"
 
 # The argon2 hasher; created when first needed (argon2-cffi stays off the window's start-up path). Tests replace
 # it with a cheaper one; a hash made with other parameters is re-made at the next successful login.
@@ -111,7 +110,7 @@ def add_account(session: Session, actor: str, name: str, password: str, role: st
     """A new account. The first one may be created by anyone and must be a 管理员; after that only a 管理员 adds
     accounts (access.require: with no account yet it allows everything)."""
     actor = clean_text(actor, multiline=False).strip()
-    on_server = server.on_server(session)
+    on_server = access.on_server(session)
     first = (session.scalar(select(UserAccount.id).limit(1)) is None if on_server
              else not access.accounts_exist(session))
     access.require(session, actor, "account.manage")
@@ -152,8 +151,8 @@ def change_password(session: Session, actor: str, name: str, new_password: str) 
     """An account changes its own password; a 管理员 may set anyone's."""
     actor = clean_text(actor, multiline=False).strip()
     row = _row(session, name)
-    if server.on_server(session):
-        own = server.identity(session).login == row.name
+    if access.on_server(session):
+        own = access.identity(session).login == row.name
         access.require(session, actor, "account.password.own" if own else "account.manage")
         _check_password(new_password)
         server.set_password(session, row.name, new_password, AccountError)
@@ -175,7 +174,7 @@ def change_own_password(session: Session, name: str, current_password: str, new_
     """The logged-in account changes its own password, proving it knows the current one (a PC left unlocked must
     not let a passer-by lock its owner out). A wrong current password changes nothing."""
     try:
-        if server.on_server(session):
+        if access.on_server(session):
             if not server.check_password(session, name, current_password):
                 raise LoginFailed(WRONG_LOGIN)
             account = account_view(_row(session, name))
@@ -207,7 +206,7 @@ def update_account(session: Session, actor: str, name: str, role: str | None = N
     before = _public(row)
     if new_role == row.role and depts == list(row.departments or []):
         raise AccountError(f"账户“{row.name}”的角色和部门没有变化")
-    if server.on_server(session):
+    if access.on_server(session):
         server.update(session, row.name, new_role, depts, clean_text(reason).strip(), AccountError)
         access.forget(session)
         return account_view(_row(session, row.name))
@@ -233,7 +232,7 @@ def set_disabled(session: Session, actor: str, name: str, disabled: bool, reason
         raise AccountError(f"账户“{row.name}”已经{'停用' if disabled else '启用'}")
     if disabled and row.role == ADMIN and _enabled_admins(session) <= 1:
         raise AccountError(f"“{row.name}”是唯一启用的管理员账户，不能停用；请先添加另一个管理员账户")
-    if server.on_server(session):
+    if access.on_server(session):
         server.set_disabled(session, row.name, disabled, reason, AccountError)
         access.forget(session)
         return account_view(_row(session, row.name))

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from qjgb_desktop.errors import UserError
-from qjgb_desktop.services.accounts.access import Identity, forget_identity, identity, on_server  # noqa: F401
+from qjgb_desktop.services.accounts.access import WRONG_LOGIN, forget_identity, identity
 
 
 def verifier(session: Session, name: str, password: str) -> str:
@@ -56,10 +56,13 @@ def set_password(session: Session, name: str, password: str, error) -> None:
     own = identity(session).login == name
     call(session, "SELECT public.qjgb_account_password(:n, :v)",
          {"n": name, "v": verifier(session, name, password)}, error)
-    if own:
+    if own:  # once committed: a rolled-back change leaves the password this program connects with as it was
+        from sqlalchemy import event
+
         from qjgb_desktop.store import credentials
 
-        credentials.remember(session.get_bind().url.render_as_string(hide_password=False), password)
+        url = session.get_bind().url.render_as_string(hide_password=False)
+        event.listen(session, "after_commit", lambda _s: credentials.remember(url, password), once=True)
 
 
 def update(session: Session, name: str, role: str, departments: list[str], reason: str, error) -> None:
@@ -111,6 +114,12 @@ def login_problem(exc: BaseException) -> str | None:
     return None
 
 
+def login_refusal(problem: str, user: str) -> str:
+    """What to tell the person whose login the server refused (login_problem's answer)."""
+    return {"disabled": f"账户“{user}”已停用，不能登录。如需使用，请与管理员联系。",
+            "no access": f"登录“{user}”无权使用该数据库（不是本数据库的账户）。"}.get(problem, WRONG_LOGIN)
+
+
 def record_failed_login(url: str, user: str, problem: str) -> None:
     """A refused login, as this PC saw it, into <data>/logs/login-failures.log (time, account, server; never the
     password). The server's own log (log_connections, see README) has every attempt from every PC."""
@@ -127,29 +136,6 @@ def record_failed_login(url: str, user: str, problem: str) -> None:
             fh.write(line)
     except OSError:  # a read-only or full disk: the refusal itself is still told
         pass
-
-
-def recent_failures(user: str, within_s: float = 900.0) -> int:
-    """How many refused logins of `user` this PC noted in the last `within_s` seconds (for the login dialog's
-    growing wait)."""
-    from datetime import datetime, timedelta
-
-    from qjgb_desktop import paths
-
-    since = datetime.now() - timedelta(seconds=within_s)
-    try:
-        lines = (paths.data_dir() / "logs" / "login-failures.log").read_text(encoding="utf-8").splitlines()[-200:]
-    except OSError:
-        return 0
-    count = 0
-    for line in lines:
-        parts = line.split("\t")
-        try:
-            if len(parts) >= 2 and parts[1] == user and datetime.fromisoformat(parts[0]) >= since:
-                count += 1
-        except ValueError:
-            continue
-    return count
 
 
 def setup_summary(session: Session) -> list[str]:

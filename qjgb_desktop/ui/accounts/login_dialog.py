@@ -14,25 +14,17 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 from qjgb_desktop.ui.widgets.dialog_parts import error_banner
 
 
-class LoginDialog(QDialog):
-    def __init__(self, ctx, parent=None, switching: bool = False) -> None:
+class _LoginForm(QDialog):
+    """账户 and 密码 with the banner for what went wrong, 登录 (Enter in either field) and a quit button."""
+
+    def __init__(self, intro_text: str, last_name: str, max_name: int, quit_text: str, parent=None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
-        self.switching = switching
-        self.setObjectName("loginDialog")
-        self.setWindowTitle("切换账户" if switching else "登录")
-        self.setWindowModality(Qt.WindowModality.WindowModal)
-        intro = QLabel("本数据库已启用账户登录。请用您的账户登录：每一次填报、修改和上传都记在登录的账户名下。"
-                       if not switching else "用另一个账户登录；当前账户在登录成功后退出。")
+        intro = QLabel(intro_text, objectName="loginIntro")
         intro.setWordWrap(True)
-        self.name = QLineEdit(objectName="loginName")
-        self.name.setPlaceholderText("账户名")
-        self.name.setMaxLength(100)
-        last = ctx.settings.value("login/last") if ctx.settings is not None and not switching else None
-        self.name.setText(str(last or ""))
-        self.password = QLineEdit(objectName="loginPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("密码")
+        self.name = QLineEdit(objectName="loginName", placeholderText="账户名", maxLength=max_name)
+        self.name.setText(last_name)
+        self.password = QLineEdit(objectName="loginPassword", placeholderText="密码",
+                                  echoMode=QLineEdit.EchoMode.Password)
         self.errors = error_banner("loginErrors")
         form = QFormLayout()
         form.addRow("账户", self.name)
@@ -41,7 +33,7 @@ class LoginDialog(QDialog):
         self.login_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
         self.login_button.setObjectName("loginButton")
         self.login_button.setDefault(True)  # Enter in either field logs in
-        self.quit_button = buttons.addButton("取消" if switching else "退出", QDialogButtonBox.ButtonRole.RejectRole)
+        self.quit_button = buttons.addButton(quit_text, QDialogButtonBox.ButtonRole.RejectRole)
         self.quit_button.setObjectName("loginQuit")
         self.quit_button.setAutoDefault(False)
         buttons.accepted.connect(self.accept)
@@ -51,14 +43,27 @@ class LoginDialog(QDialog):
         layout.addWidget(self.errors)
         layout.addLayout(form)
         layout.addWidget(buttons)
-        self.resize(400, 180)
         (self.password if self.name.text() else self.name).setFocus()
-        self.checking = False
 
     def _refuse(self, message: str, field: QLineEdit) -> None:
         self.errors.setText(message)
         self.errors.show()
         field.setFocus()
+
+
+class LoginDialog(_LoginForm):
+    def __init__(self, ctx, parent=None, switching: bool = False) -> None:
+        last = ctx.settings.value("login/last") if ctx.settings is not None and not switching else None
+        super().__init__("本数据库已启用账户登录。请用您的账户登录：每一次填报、修改和上传都记在登录的账户名下。"
+                         if not switching else "用另一个账户登录；当前账户在登录成功后退出。",
+                         str(last or ""), 100, "取消" if switching else "退出", parent)
+        self.ctx = ctx
+        self.switching = switching
+        self.setObjectName("loginDialog")
+        self.setWindowTitle("切换账户" if switching else "登录")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        self.resize(400, 180)
+        self.checking = False
 
     def accept(self) -> None:
         from qjgb_desktop.services.accounts.accounts import login
@@ -110,7 +115,7 @@ class LoginDialog(QDialog):
                 window.close()  # 退出: the program ends with its window, nobody logged in
 
 
-class ServerLoginDialog(QDialog):
+class ServerLoginDialog(_LoginForm):
     """服务器模式 at start: the account and password are the connection's login, checked by the server itself, so the
     database opens only after this dialog (`db` then holds it). A refused login is said; after each refusal the next
     attempt waits a little longer (2, 4, 8 … up to 30 seconds), and the refusal is noted in the log (never the
@@ -119,52 +124,21 @@ class ServerLoginDialog(QDialog):
     def __init__(self, url: str, settings=None, parent=None) -> None:
         from qjgb_desktop.store import credentials
 
-        super().__init__(parent)
+        super().__init__(f"连接数据库服务器：{credentials.safe(url)}\n请用管理员为您建立的账户登录；每一次填报和修改"
+                         "都记在您的账户名下。", str(settings.value("login/last") or "") if settings is not None else "",
+                         63, "退出", parent)
         self.url, self.settings, self.db = url, settings, None
         self.setObjectName("serverLoginDialog")
         self.setWindowTitle("登录")
-        intro = QLabel(f"连接数据库服务器：{credentials.safe(url)}\n请用管理员为您建立的账户登录；每一次填报和修改"
-                       "都记在您的账户名下。", objectName="serverLoginIntro")
-        intro.setWordWrap(True)
-        self.name = QLineEdit(objectName="loginName")
-        self.name.setPlaceholderText("账户名")
-        self.name.setMaxLength(63)
-        self.name.setText(str(settings.value("login/last") or "") if settings is not None else "")
-        self.password = QLineEdit(objectName="loginPassword")
-        self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("密码")
-        self.errors = error_banner("loginErrors")
-        form = QFormLayout()
-        form.addRow("账户", self.name)
-        form.addRow("密码", self.password)
-        buttons = QDialogButtonBox()
-        self.login_button = buttons.addButton("登录", QDialogButtonBox.ButtonRole.AcceptRole)
-        self.login_button.setObjectName("loginButton")
-        self.login_button.setDefault(True)
-        quit_button = buttons.addButton("退出", QDialogButtonBox.ButtonRole.RejectRole)
-        quit_button.setAutoDefault(False)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addWidget(self.errors)
-        layout.addLayout(form)
-        layout.addWidget(buttons)
         self.resize(440, 200)
-        (self.password if self.name.text() else self.name).setFocus()
         self.failures = 0
-
-    def _refuse(self, message: str, field: QLineEdit) -> None:
-        self.errors.setText(message)
-        self.errors.show()
-        field.setFocus()
 
     def accept(self) -> None:
         from PySide6.QtCore import QTimer
         from PySide6.QtGui import QGuiApplication
 
         from qjgb_desktop.errors import report
-        from qjgb_desktop.services.accounts.server import login_problem, record_failed_login
+        from qjgb_desktop.services.accounts.server import login_problem, login_refusal, record_failed_login
         from qjgb_desktop.services.safety.database import open_database
         from qjgb_desktop.store import credentials
 
@@ -191,9 +165,7 @@ class ServerLoginDialog(QDialog):
             wait_s = min(2 ** self.failures, 30)
             self.login_button.setEnabled(False)
             QTimer.singleShot(wait_s * 1000, self, lambda: self.login_button.setEnabled(True))
-            said = {"wrong": "账户或密码不正确。", "disabled": f"账户“{name}”已停用，不能登录。如需使用，请与管理员联系。",
-                    "no access": f"“{name}”不是本数据库的账户。"}.get(problem, "账户或密码不正确。")
-            return self._refuse(f"{said}请 {wait_s} 秒后再试。", self.password)
+            return self._refuse(f"{login_refusal(problem, name)}请 {wait_s} 秒后再试。", self.password)
         finally:
             QGuiApplication.restoreOverrideCursor()
         if self.settings is not None:

@@ -116,7 +116,8 @@ class AppContext(QObject):
     def _server_login(self) -> bool:
         """On a server the connection's login is who works (logged in before the database opened): True when it is an
         account. One whose password a 管理员 set changes it now, or the window closes."""
-        from qjgb_desktop.services.accounts.server import identity, must_change_password
+        from qjgb_desktop.services.accounts.access import identity
+        from qjgb_desktop.services.accounts.server import must_change_password
 
         with self.db.sessions() as session:
             ident = identity(session)

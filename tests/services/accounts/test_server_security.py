@@ -381,3 +381,20 @@ def test_accounts_service_checks_match_the_servers(server):
     finally:
         db.close()
     login(server, "张敏", "clerk-new-pass-2").close()
+
+
+def test_the_servers_account_functions_keep_the_last_administrator_and_name_what_changed(server):
+    """Called straight, past the program's own checks: the server says the same."""
+    with login(server, "管理员甲") as c:
+        for sql in ("SELECT qjgb_account_disable('管理员甲', true, '')",
+                    "SELECT qjgb_account_update('管理员甲', '督导', '[]', '')"):
+            with pytest.raises(psycopg.Error, match="唯一启用的管理员账户，不能(停用|改为督导)") as info:
+                c.execute(sql)
+            assert info.value.sqlstate == "22023"
+        with pytest.raises(psycopg.Error, match="没有名为“无此人”的账户"):
+            c.execute("SELECT qjgb_account_disable('无此人', true, '')")
+        c.execute("SELECT qjgb_account_update('李强', '部门填报员', '[\"区体育局\"]', '兼管体育')")
+    after = ids(server, "SELECT actor, before, after, reason FROM audit_event WHERE action = 'account.update'")
+    assert [(a, b["departments"], c_["departments"], r) for a, b, c_, r in after] == [
+        ("管理员甲", ["区委教育工委"], ["区体育局"], "兼管体育")]
+    assert all("password" not in json_ for row in after for json_ in (str(row[1]), str(row[2])))

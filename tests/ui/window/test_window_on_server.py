@@ -119,7 +119,7 @@ def test_each_person_logs_in_to_the_server_with_their_own_account(qtbot, data_di
 
     dialog = ServerLoginDialog(pc_url)
     qtbot.addWidget(dialog)
-    assert "qjgb_dba" not in dialog.findChild(type(dialog.errors), "serverLoginIntro").text()
+    assert "qjgb_dba" not in dialog.findChild(type(dialog.errors), "loginIntro").text()
     dialog.name.setText("张敏")
     dialog.password.setText("not-it-at-all")
     dialog.accept()
