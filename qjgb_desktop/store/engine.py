@@ -138,9 +138,10 @@ def server_write_lock(session: Session, purpose: str = "保存") -> None:
 
     from qjgb_desktop.store.locks import LockError
 
-    session.execute(text(f"SET LOCAL lock_timeout = '{SERVER_LOCK_WAIT}'"))
-    try:
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK_KEY})
+    try:  # one round trip: the wait's limit for this transaction, then the lock (the CTE's row comes first)
+        session.execute(text("WITH wait AS (SELECT set_config('lock_timeout', :wait, true)) "
+                             "SELECT pg_advisory_xact_lock(:key) FROM wait"),
+                        {"wait": SERVER_LOCK_WAIT, "key": WRITE_LOCK_KEY})
     except OperationalError as exc:
         if "lock timeout" in str(exc).lower() or "55P03" in str(getattr(exc.orig, "sqlstate", "")):
             raise LockError(f"服务器上另一项保存操作仍在进行，{purpose}未能开始。请稍后再试。") from exc

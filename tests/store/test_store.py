@@ -3,6 +3,7 @@
 import os
 import subprocess
 import sys
+from datetime import datetime
 
 import pytest
 from conftest import ROOT
@@ -278,3 +279,27 @@ def test_the_database_file_keeps_a_windows_drive_and_chinese_folders():
     assert "%" not in str(engine_lock_file(engine)) and str(engine_lock_file(engine)).startswith("C:/Users/张敏/")
     assert engine_file(create_engine("sqlite://")) is None
     engine.dispose()
+
+
+def test_a_second_server_writer_waits_its_turn_then_gives_up_with_a_message(server_url, monkeypatch):
+    """Every write on a server takes one advisory lock, waiting at most SERVER_LOCK_WAIT for it: a writer kept waiting
+    longer gets a clear message and has written nothing; once the first commits, the next write goes through."""
+    from qjgb_desktop.store import engine as engine_module
+    from qjgb_desktop.store.locks import LockError
+
+    monkeypatch.setattr(engine_module, "SERVER_LOCK_WAIT", "300ms")
+    first, second = open_database(server_url), open_database(server_url)
+    try:
+        with first.sessions.begin() as s:
+            s.add(AuditEvent(at=datetime(2026, 1, 1), actor="甲", action="test", entity="x", reason=""))
+            s.flush()
+            with pytest.raises(LockError, match="另一项保存操作仍在进行"), second.sessions.begin() as s2:
+                s2.add(AuditEvent(at=datetime(2026, 1, 1), actor="乙", action="test", entity="x", reason=""))
+        with second.sessions.begin() as s2:
+            s2.add(AuditEvent(at=datetime(2026, 1, 1), actor="乙", action="test", entity="x", reason=""))
+        with first.sessions() as s:
+            assert sorted(s.scalars(select(AuditEvent.actor).where(AuditEvent.action == "test"))) == ["乙", "甲"]
+            assert s.scalar(text("SELECT current_setting('lock_timeout')")) == "0"  # the limit was a write's only
+    finally:
+        first.close()
+        second.close()

@@ -28,6 +28,7 @@ boundary: the file is on the PC.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -249,18 +250,28 @@ def on_server(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+_SECURED: weakref.WeakSet = weakref.WeakSet()  # engines whose database has the server's security installed (it stays)
+
+
 def identity(session: Session) -> Identity:
+    """Who this session's login is: one query per session (the security's presence is asked once per engine)."""
     if _IDENTITY not in session.info:
-        from sqlalchemy import text
+        from sqlalchemy import literal, literal_column, text
 
         from qjgb_desktop.store.models import UserAccount
 
-        if session.scalar(text("SELECT to_regprocedure('public.qjgb_is_owner()')")) is None:
-            login = session.scalar(text("SELECT session_user"))  # not set up yet: only the DBA gets this far
-            session.info[_IDENTITY] = Identity(login, True, None)
-            return session.info[_IDENTITY]
-        login, owner = session.execute(text("SELECT session_user, public.qjgb_is_owner()")).one()
-        row = session.scalars(select(UserAccount).where(UserAccount.name == login)).first()
+        bind = session.get_bind()
+        if bind not in _SECURED:
+            if session.scalar(text("SELECT to_regprocedure('public.qjgb_is_owner()')")) is None:
+                login = session.scalar(text("SELECT session_user"))  # not set up yet: only the DBA gets this far
+                session.info[_IDENTITY] = Identity(login, True, None)
+                return session.info[_IDENTITY]
+            _SECURED.add(bind)
+        login_ = literal_column("session_user")
+        one = select(literal(1).label("one")).subquery()
+        login, owner, row = session.execute(
+            select(login_, literal_column("public.qjgb_is_owner()"), UserAccount).select_from(one)
+            .outerjoin(UserAccount, UserAccount.name == login_)).one()
         session.info[_IDENTITY] = Identity(login, bool(owner), account_view(row) if row is not None else None)
     return session.info[_IDENTITY]
 
