@@ -206,24 +206,49 @@ def require(session: Session, actor: str, action: str, target_id: int | None = N
     return account
 
 
+_PLAN_FACTS = "qjgb.plan_facts"
+
+
+def plan_facts(session: Session) -> dict:
+    """Facts about the plan a session reads once (a check and the service it guards both need them); forgotten when
+    a plan is loaded (forget_plan_facts)."""
+    return session.info.setdefault(_PLAN_FACTS, {})
+
+
+def forget_plan_facts(session: Session) -> None:
+    session.info.pop(_PLAN_FACTS, None)
+
+
+def responsible_departments(session: Session, measure_id: int) -> dict[str, int]:
+    """A measure's lead and cooperating departments, name → id, lead first as the plan lists them."""
+    from qjgb_desktop.store.models import Department, MeasureDepartment
+
+    cache = plan_facts(session)
+    key = ("responsible", measure_id)
+    if key not in cache:
+        cache[key] = dict(session.execute(
+            select(Department.name, Department.id).join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
+            .where(MeasureDepartment.measure_id == measure_id).order_by(MeasureDepartment.position)).all())
+    return cache[key]
+
+
 def _check_departments(session: Session, account: AccountView, what: str, target_id: int | None,
                        measure_id: int | None, department) -> None:
-    from qjgb_desktop.store.models import Department, Measure, MeasureDepartment, YearlyTarget
+    from qjgb_desktop.store.models import Measure, YearlyTarget
 
     mine = set(account.departments)
     who = f"账户“{account.name}”（{account.role}：{'、'.join(account.departments) or '未绑定部门'}）"
-    subject = None
-    if target_id is not None:
-        target = session.get(YearlyTarget, target_id)
-        if target is not None:
-            measure_id, subject = target.measure_id, f"措施{target.measure.no}·{target.year}年目标"
+    target = session.get(YearlyTarget, target_id) if target_id is not None else None
+    if target is not None:
+        measure_id = target.measure_id
     if measure_id is not None:
-        measure = session.get(Measure, measure_id)
-        subject = subject or (f"措施{measure.no}" if measure is not None else f"措施 #{measure_id}")
-        responsible = [n for (n,) in session.execute(
-            select(Department.name).join(MeasureDepartment, MeasureDepartment.department_id == Department.id)
-            .where(MeasureDepartment.measure_id == measure_id).order_by(MeasureDepartment.position))]
+        responsible = list(responsible_departments(session, measure_id))
         if not mine & set(responsible):
+            if target is not None:
+                subject = f"措施{target.measure.no}·{target.year}年目标"
+            else:
+                measure = session.get(Measure, measure_id)
+                subject = f"措施{measure.no}" if measure is not None else f"措施 #{measure_id}"
             raise AccessDenied(f"{who}无权为{subject}{what}：该措施的牵头和配合部门（{'、'.join(responsible)}）"
                                "中没有本账户的部门。")
     names = [department] if isinstance(department, str) else list(department or ())

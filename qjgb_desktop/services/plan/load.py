@@ -163,7 +163,9 @@ def _retire(session: Session, obj, label: str, summary: LoadSummary, actor: str)
 
 def load_plan(session: Session, record: dict, actor: str = "system", source: str = "") -> LoadSummary:
     validate_record(record)
-    from qjgb_desktop.services.accounts.access import require
+    from qjgb_desktop.services.accounts.access import forget_plan_facts, require
+
+    forget_plan_facts(session)  # what this session read of the plan before is about to change
 
     # The built-in plan seeded into an empty database at the first start is no one's act; any other load is.
     if not (actor == "system" and session.scalar(select(Plan.id).limit(1)) is None):

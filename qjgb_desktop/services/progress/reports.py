@@ -24,7 +24,7 @@ from qjgb_desktop.domain.validation import (
     clean_text,
     parse_percent,
 )
-from qjgb_desktop.services.accounts.access import require
+from qjgb_desktop.services.accounts.access import plan_facts, require, responsible_departments
 from qjgb_desktop.services.settings.record import load_settings
 from qjgb_desktop.store.models import (
     AuditEvent,
@@ -108,10 +108,14 @@ def _audit(session: Session, actor: str, action: str, entity: str, entity_id: in
 # -- lookups ---------------------------------------------------------------------------------------------
 
 def plan_years(session: Session) -> list[int]:
-    plan = session.scalars(select(Plan).order_by(Plan.id)).first()
-    if plan is None:
-        raise ProgressError("数据库中没有计划，请先运行 qjgb init")
-    return list(range(plan.start_year, plan.end_year + 1))
+    """The plan's years, read once per session."""
+    facts = plan_facts(session)
+    if "years" not in facts:
+        plan = session.scalars(select(Plan).order_by(Plan.id)).first()
+        if plan is None:
+            raise ProgressError("数据库中没有计划，请先运行 qjgb init")
+        facts["years"] = list(range(plan.start_year, plan.end_year + 1))
+    return list(facts["years"])
 
 
 def target_id_for(session: Session, measure_no: int, year: int) -> int:
@@ -124,9 +128,7 @@ def target_id_for(session: Session, measure_no: int, year: int) -> int:
 
 
 def measure_departments(session: Session, measure_id: int) -> list[str]:
-    rows = session.execute(select(Department.name).join(MeasureDepartment).where(
-        MeasureDepartment.measure_id == measure_id).order_by(MeasureDepartment.position))
-    return [name for (name,) in rows]
+    return list(responsible_departments(session, measure_id))
 
 
 def _target(session: Session, target_id: int) -> YearlyTarget:
@@ -149,12 +151,15 @@ def _ensure_open(session: Session, period: str) -> None:
 
 def _checked(session: Session, target: YearlyTarget, data: ReportInput, today: date) -> tuple[int, int]:
     """Validate; return (department id, percent) or raise ValidationFailed with every problem."""
-    departments = measure_departments(session, target.measure_id)
+    responsible = responsible_departments(session, target.measure_id)
+    departments = list(responsible)
     problems = check_report(data, today=today, plan_years=plan_years(session), target_year=target.year,
                             departments=departments, thresholds=load_settings(session).thresholds)
     if problems:
         raise ValidationFailed(problems, f"措施{target.measure.no}·{target.year}年进展")
-    dep_id = session.scalar(select(Department.id).where(Department.name == data.department))
+    dep_id = responsible.get(data.department)
+    if dep_id is None:
+        dep_id = session.scalar(select(Department.id).where(Department.name == data.department))
     return dep_id, parse_percent(data.percent)
 
 
