@@ -257,7 +257,7 @@ def _dispatch(args, db) -> int:
                   "每个命令和窗口都须登录。")
         else:
             for a in items:
-                state = "已停用" if a.disabled else "启用"
+                state = "已停用" if a.disabled else "启用（待本人改密码）" if a.must_change_password else "启用"
                 print(f"{a.label}  {state}  创建于 {a.created_at:%Y-%m-%d %H:%M}（{a.created_by}）")
         return EXIT_OK
     actor = current_user(args)

@@ -102,6 +102,7 @@ class AccountView:
     created_at: datetime
     created_by: str
     password_changed_at: datetime | None
+    must_change_password: bool = False  # a 管理员 set it: its owner changes it at the next login
 
     @property
     def label(self) -> str:
@@ -114,12 +115,13 @@ class AccountView:
                 "disabled": self.disabled, "created_at": self.created_at.isoformat(timespec="seconds"),
                 "created_by": self.created_by,
                 "password_changed_at": (self.password_changed_at.isoformat(timespec="seconds")
-                                        if self.password_changed_at else None)}
+                                        if self.password_changed_at else None),
+                "must_change_password": self.must_change_password}
 
 
 def account_view(row) -> AccountView:
     return AccountView(row.id, row.name, row.role, tuple(row.departments or ()), bool(row.disabled), row.created_at,
-                       row.created_by, row.password_changed_at)
+                       row.created_by, row.password_changed_at, bool(row.must_change_password))
 
 
 _EXIST, _BY_NAME, _COVER = "qjgb.accounts_exist", "qjgb.accounts", "qjgb.access_cover"

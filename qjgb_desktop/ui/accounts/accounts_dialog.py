@@ -75,7 +75,7 @@ class AccountsModel(QAbstractTableModel):
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         changed = a.password_changed_at
-        return (a.name, a.role, "、".join(a.departments) or "—", "已停用" if a.disabled else "启用",
+        return (a.name, a.role, "、".join(a.departments) or "—", "已停用" if a.disabled else "启用（待本人改密码）" if a.must_change_password else "启用",
                 f"{a.created_at:%Y-%m-%d}（{a.created_by}）", f"{changed:%Y-%m-%d %H:%M}" if changed else "—",
                 )[index.column()]
 

@@ -5,6 +5,7 @@ no program code in between. The server must refuse it, or (for a name he claims)
 """
 
 import io
+import json
 import sys
 import threading
 from datetime import date, datetime
@@ -256,6 +257,8 @@ def test_cli_on_a_server_logs_in_as_the_account_and_never_prints_a_password(serv
     monkeypatch.setattr(sys, "stdin", io.StringIO("reset-by-admin-1\n"))
     assert main(["--user", "管理员甲", "user", "passwd", "赵六", "--password-stdin"]) == 0
     capsys.readouterr()
+    assert main(["--user", "管理员甲", "user", "list"]) == 0
+    assert "赵六（部门填报员：区体育局）  启用（待本人改密码）" in capsys.readouterr().out
     monkeypatch.setenv("QJGB_PASSWORD", "reset-by-admin-1")
     assert main(["--user", "赵六", "status"]) == 1
     assert "须先改成只有您知道的密码" in capsys.readouterr().err
@@ -263,6 +266,9 @@ def test_cli_on_a_server_logs_in_as_the_account_and_never_prints_a_password(serv
     assert main(["--user", "赵六", "user", "passwd", "赵六", "--password-stdin"]) == 0
     monkeypatch.setenv("QJGB_PASSWORD", "only-mine-123")
     assert main(["--user", "赵六", "status"]) == 0, capsys.readouterr().err
+    capsys.readouterr()
+    assert main(["--user", "赵六", "user", "list", "--json"]) == 0
+    assert {a["name"]: a["must_change_password"] for a in json.loads(capsys.readouterr().out)}["赵六"] is False
     # the DBA's URL with its password, given as --db: used, never shown
     capsys.readouterr()
     monkeypatch.delenv("QJGB_DATABASE_URL")
