@@ -465,7 +465,7 @@ def switch_account(window):
         with window.ctx.db.sessions() as s:
             window.ctx.accounts_on = accounts_exist(s)
     if window.ctx.db is not None and window.ctx.db.sessions.server and window.ctx.account is not None:
-        return QMessageBox.information(window, "切换账户", "服务器模式下，登录就是与服务器的连接：请退出程序，重新打开后用另一个账户登录。") and None
+        return window.ctx.switch_server_login()  # another login is another connection
     if not window.ctx.accounts_on:
         QMessageBox.information(
             window, "切换账户", "本数据库没有登录账户，程序以无账户方式运行；当前用户可在“用户与预警设置”中修改。\n"

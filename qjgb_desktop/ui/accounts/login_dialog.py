@@ -121,15 +121,17 @@ class ServerLoginDialog(_LoginForm):
     attempt waits a little longer (2, 4, 8 … up to 30 seconds), and the refusal is noted in the log (never the
     password)."""
 
-    def __init__(self, url: str, settings=None, parent=None) -> None:
+    def __init__(self, url: str, settings=None, parent=None, switching: bool = False) -> None:
         from qjgb_desktop.store import credentials
 
-        super().__init__(f"连接数据库服务器：{credentials.safe(url)}\n请用管理员为您建立的账户登录；每一次填报和修改"
-                         "都记在您的账户名下。", str(settings.value("login/last") or "") if settings is not None else "",
-                         63, "退出", parent)
+        last = str(settings.value("login/last") or "") if settings is not None and not switching else ""
+        super().__init__(f"连接数据库服务器：{credentials.safe(url)}\n" + (
+            "用另一个账户登录；登录成功后，当前账户退出。" if switching else
+            "请用管理员为您建立的账户登录；每一次填报和修改都记在您的账户名下。"), last, 63,
+            "取消" if switching else "退出", parent)
         self.url, self.settings, self.db = url, settings, None
         self.setObjectName("serverLoginDialog")
-        self.setWindowTitle("登录")
+        self.setWindowTitle("切换账户" if switching else "登录")
         self.resize(440, 200)
         self.failures = 0
 

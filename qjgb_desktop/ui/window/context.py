@@ -199,6 +199,35 @@ class AppContext(QObject):
         self.login_dialog.open()
         return self.login_dialog
 
+    def switch_server_login(self):
+        """服务器模式, 文件 → 切换账户…: another login is another connection. The dialog opens it; the window then works
+        over it (the previous connection is closed) and follows the new account. 取消 keeps the current one."""
+        from PySide6.QtWidgets import QWidget
+
+        from qjgb_desktop.store import credentials
+        from qjgb_desktop.ui.accounts.login_dialog import ServerLoginDialog
+
+        parent = self.parent() if isinstance(self.parent(), QWidget) else None
+        dialog = ServerLoginDialog(credentials.account_url(self.db.url), self.settings, parent, switching=True)
+        dialog.setWindowModality(Qt.WindowModality.WindowModal)
+        dialog.accepted.connect(lambda: self.use_database(dialog.db))
+        self.login_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def use_database(self, db) -> None:
+        """Work over `db` from now on (another server login): views refresh, the account is the new login's."""
+        if self.watcher is not None:
+            self.watcher.close()
+            self.watcher = None
+        self.workers.wait()
+        old, self.db, self.account = self.db, db, None
+        if old is not None:
+            old.close()
+        self.watch_changes()
+        self.check_login()
+        self.data_changed.emit()
+
     def log_in(self, account) -> None:
         """The account that works from now on: its name is the actor of every record and audit entry. Only the name
         is kept in ui.ini, to be offered at the next login."""

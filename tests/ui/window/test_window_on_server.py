@@ -102,6 +102,8 @@ def test_evidence_on_the_server_shows_its_thumbnail_and_saves_a_copy(server_wind
 def test_each_person_logs_in_to_the_server_with_their_own_account(qtbot, data_dir, server_url, monkeypatch):
     """A PC's config names only the server: the login dialog's account and password are the connection's login, a
     wrong one is refused (and the next try waits), and a password the 管理员 set must be changed first."""
+    from PySide6.QtWidgets import QLabel
+    from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
     from qjgb_desktop.services.accounts import accounts
@@ -145,6 +147,22 @@ def test_each_person_logs_in_to_the_server_with_their_own_account(qtbot, data_di
 
         with win.ctx.db.sessions() as s:
             assert not must_change_password(s, "张敏")
+
+        # 文件 → 切换账户…: another login, another connection; the window follows it
+        from qjgb_desktop.ui.accounts.accounts_dialog import switch_account
+
+        before = win.ctx.db
+        switching = switch_account(win)
+        assert switching.windowTitle() == "切换账户" and switching.quit_button.text() == "取消"
+        switching.name.setText("管理员甲")
+        switching.password.setText("admin-pass-1")
+        switching.accept()
+        qtbot.waitUntil(lambda: win.ctx.account is not None and win.ctx.account.name == "管理员甲", timeout=5000)
+        assert win.ctx.db is switching.db and win.ctx.db is not before and win.ctx.user == "管理员甲"
+        with win.ctx.db.sessions() as s:
+            assert s.scalar(text("SELECT session_user")) == "管理员甲"
+        assert "管理员甲（管理员）" in win.statusBar().currentMessage() + " ".join(
+            w.text() for w in win.statusBar().findChildren(QLabel))
     finally:
         settle(win)
         win.ctx.close()
