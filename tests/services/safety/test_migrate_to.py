@@ -429,3 +429,36 @@ def test_a_damaged_backup_is_refused_and_the_server_is_unchanged(single_pc, run,
             assert set(conn.scalars(text("SELECT DISTINCT done FROM progress_report"))) == {"备份中的内容"}
     finally:
         engine.dispose()
+
+
+def test_two_pcs_migrating_into_one_empty_server_at_once_get_one_copy_and_one_clear_refusal(databases, tmp_path):
+    """Two PCs, each with its own data folder, run migrate-to into the same empty database at the same moment: the
+    schema is made once (under the server's advisory lock), one copy lands, and the other is refused with a message
+    (exit 2), never a traceback; the server holds exactly one PC's data."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    target = databases("empty")
+
+    def env(folder):
+        base = {k: v for k, v in os.environ.items() if k not in ("QJGB_DATABASE_URL", "QJGB_PASSWORD")}
+        return dict(base, QJGB_DATA_DIR=str(folder), PYTHONPATH=str(ROOT))
+    folders = [tmp_path / "甲", tmp_path / "乙"]
+    for folder in folders:
+        made = subprocess.run([sys.executable, "-m", "qjgb_desktop", "--user", "王老师", "init"], env=env(folder),
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert made.returncode == 0, made.stderr
+    procs = [subprocess.Popen([sys.executable, "-m", "qjgb_desktop", "--user", "王老师", "migrate-to", "--db", target],
+                              env=env(folder), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+             for folder in folders]
+    results = [(p.wait(timeout=300), *p.communicate()) for p in procs]
+    assert sorted(code for code, _out, _err in results) == [0, 2], results
+    refused = next(err for code, _out, err in results if code == 2)
+    assert "Traceback" not in refused and ("不是空的" in refused or "已有计划" in refused), refused
+    engine = make_engine(target)
+    with engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM plan")) == 1
+    engine.dispose()
